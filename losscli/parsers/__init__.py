@@ -1,0 +1,36 @@
+"""The registry of log formats. Adding a format is one new module here and one line in `_MODULES`.
+
+Format modules import only the standard library at top level (heavy readers load inside `read`), so finding runs
+stays cheap. Order matters: folder formats are asked in this order, and the first claim of an entry wins.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from losscli.errors import UsageError
+from losscli.parsers.base import Format, FolderClaim, ReadOptions, Source
+
+__all__ = ["Format", "FolderClaim", "ReadOptions", "Source", "all_formats", "get_format"]
+
+_MODULES = (
+    "losscli.parsers.trainer_output",
+    "losscli.parsers.lightning_csv",
+)
+
+
+@cache
+def all_formats() -> tuple[Format, ...]:
+    found: list[Format] = []
+    for module_name in _MODULES:
+        found.extend(importlib.import_module(module_name).FORMATS)
+    return tuple(found)
+
+
+def get_format(name: str) -> Format:
+    for fmt in all_formats():
+        if fmt.name == name:
+            return fmt
+    known = ", ".join(f.name for f in all_formats())
+    raise UsageError(f"unknown format {name!r} (known: {known})")

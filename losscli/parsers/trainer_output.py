@@ -1,0 +1,252 @@
+"""Hugging Face Trainer output: `trainer_state.json`, its checkpoints, and LLaMA-Factory's `trainer_log.jsonl`.
+
+A Trainer output folder with `checkpoint-*/` sub-folders is one run, not one per checkpoint: each checkpoint's
+`trainer_state.json` repeats the history up to that step, so the most complete file is read (the latest checkpoint,
+or the folder's own file when it goes further) and the others are only listed. A lone `checkpoint-N/` folder, as
+archived checkpoints often are, is a run too. When no `trainer_state.json` can be read, or LLaMA-Factory's
+`trainer_log.jsonl` beside it goes further (a run still training), that log is read instead.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from losscli.errors import ParseError
+from losscli.frame import EPOCH, EVAL_LOSS, Run, frame_from_records
+from losscli.metric_names import canonical_metric
+from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
+from losscli.restarts import resolve_restarts
+
+STATE_FILE = "trainer_state.json"
+LOG_FILE = "trainer_log.jsonl"
+_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+_SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
+_META_KEYS = (
+    "global_step", "max_steps", "num_train_epochs", "logging_steps", "eval_steps", "save_steps",
+    "train_batch_size", "epoch", "best_metric", "best_model_checkpoint", "best_global_step",
+)
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+
+Record = tuple[str, str, int, float, float, float]
+
+
+def checkpoint_step(name: str) -> int | None:
+    match = _CHECKPOINT.match(name)
+    return int(match.group(1)) if match else None
+
+
+class TrainerOutput(Format):
+    name = "trainer_state"
+    label = "HF Trainer"
+
+    def claim_folder(self, folder: Path, files: list[str], dirs: list[str]) -> FolderClaim | None:
+        checkpoints = sorted(
+            (d for d in dirs if checkpoint_step(d) is not None and (folder / d / STATE_FILE).is_file()),
+            key=lambda d: checkpoint_step(d) or 0,
+        )
+        own = [f for f in (STATE_FILE, LOG_FILE) if f in files]
+        if not checkpoints and not own:
+            return None
+        paths = [folder / f for f in own] + [folder / d / STATE_FILE for d in checkpoints]
+        source = Source(self.name, folder, tuple(paths))
+        return FolderClaim([source], used_files=set(own), used_dirs=set(checkpoints))
+
+    def claim_file(self, path: Path, head: bytes) -> bool:
+        name = path.name
+        if name.endswith(".json"):
+            return name.endswith(STATE_FILE) or b'"log_history"' in head
+        if name.endswith(".jsonl"):
+            return name.endswith(LOG_FILE) or b'"current_steps"' in head
+        return False
+
+    def read(self, source: Source, options: ReadOptions) -> list[Run]:
+        return [read_trainer_output(source)]
+
+
+def read_trainer_output(source: Source) -> Run:
+    """Read the most complete history among the source's files; fall back past unreadable ones with a warning."""
+    states = [p for p in source.files if p.name.endswith(".json")]
+    logs = [p for p in source.files if p.name.endswith(".jsonl")]
+    own = [p for p in states if p == source.path or p.parent == source.path]
+    saved = sorted((p for p in states if p not in own), key=lambda p: -(checkpoint_step(p.parent.name) or 0))
+    checkpoints = sorted(s for p in states if (s := checkpoint_step(p.parent.name)) is not None)
+
+    warnings: list[str] = []
+    failures: list[str] = []
+    best: tuple[Path, list[Record], dict[str, Any]] | None = None
+    for path in own + saved:
+        try:
+            records, meta = parse_trainer_state(path)
+        except ParseError as exc:
+            failures.append(str(exc))
+            continue
+        if best is None or _last_step(records) > _last_step(best[1]):
+            best = (path, records, meta)
+        if path in saved:
+            break  # the latest readable checkpoint holds everything the earlier ones hold
+    for path in logs:
+        try:
+            records, meta = parse_trainer_log(path)
+        except ParseError as exc:
+            failures.append(str(exc))
+            continue
+        if best is None or _last_step(records) > _last_step(best[1]):
+            best = (path, records, meta)
+    if best is None:
+        raise ParseError(source.path, "; ".join(failures) if failures else "no trainer_state.json to read")
+    warnings.extend(f"skipped {f}" for f in failures)
+    path, records, meta = best
+    if meta.get("skipped_entries"):
+        warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
+    frame, replaced = resolve_restarts(frame_from_records(records))
+    if replaced:
+        warnings.append(f"{path}: {replaced} points logged again after a restart; the later values are kept")
+    meta = dict(meta)
+    meta["source_files"] = [str(path)]
+    if checkpoints:
+        meta["checkpoints"] = checkpoints
+    name_path = source.path if source.path.is_dir() else source.path.parent
+    fmt = "trainer_log" if path.name.endswith(".jsonl") else "trainer_state"
+    return Run(name=name_path.name, path=source.path, format=fmt, scalars=frame, meta=meta, warnings=warnings)
+
+
+def _last_step(records: list[Record]) -> int:
+    return max((r[2] for r in records), default=-1)
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ParseError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise ParseError(path, "empty file")
+    if raw.startswith(_LFS_POINTER):
+        raise ParseError(path, "a Git LFS pointer, not the file itself (run `git lfs pull`)")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise ParseError(path, "not text (binary data where JSON was expected)") from None
+    except json.JSONDecodeError as exc:
+        where = "truncated" if exc.pos >= len(raw.rstrip()) - 1 else f"invalid JSON at line {exc.lineno}"
+        raise ParseError(path, f"{where}: {exc.msg}") from None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def parse_trainer_state(path: Path) -> tuple[list[Record], dict[str, Any]]:
+    state = _load_json(path)
+    if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
+        raise ParseError(path, "no `log_history` list: not a Trainer state file")
+    meta: dict[str, Any] = {k: state[k] for k in _META_KEYS if state.get(k) is not None}
+    records: list[Record] = []
+    skipped = 0
+    for entry in state["log_history"]:
+        if not isinstance(entry, dict):
+            skipped += 1
+            continue
+        step = _number(entry.get("step"))
+        if step is None or not math.isfinite(step):
+            skipped += 1
+            continue
+        if _SUMMARY_KEYS & entry.keys() and "loss" not in entry:
+            meta["summary"] = {k: v for k, v in entry.items() if _number(v) is not None}
+            continue
+        skipped += _entry_records(entry, int(step), records)
+    _name_custom_eval_loss(records)
+    _complete_meta(meta)
+    if skipped:
+        meta["skipped_entries"] = skipped
+    return records, meta
+
+
+def _entry_records(entry: dict[str, Any], step: int, records: list[Record]) -> int:
+    """Append one log entry's scalars; return 1 if the entry had a value of the wrong type."""
+    epoch = _number(entry.get("epoch"))
+    epoch_value = epoch if epoch is not None else math.nan
+    is_eval = any(k.startswith("eval_") for k in entry)
+    bad = 0
+    for key, raw in entry.items():
+        if key in ("step", "epoch"):
+            continue
+        value = _number(raw)
+        if value is None:
+            bad = 1 if raw is not None and not isinstance(raw, (dict, list, str)) else bad
+            continue
+        if is_eval and key.startswith("eval_"):
+            tag = "eval/" + key[len("eval_"):]
+        elif key.startswith("eval_"):
+            continue
+        else:
+            tag = key if "/" in key else "train/" + key
+        records.append((canonical_metric(tag), key, step, epoch_value, value, math.nan))
+    if epoch is not None and not is_eval:
+        records.append((EPOCH, "epoch", step, epoch_value, epoch, math.nan))
+    return bad
+
+
+def _name_custom_eval_loss(records: list[Record]) -> None:
+    """With named eval sets the Trainer logs `eval_<name>_loss`; if there is exactly one, it is the eval loss."""
+    if any(r[0] == EVAL_LOSS for r in records):
+        return
+    names = {r[0] for r in records if r[0].startswith("eval/") and r[0].endswith("_loss")}
+    if len(names) == 1:
+        only = names.pop()
+        records[:] = [(EVAL_LOSS, *r[1:]) if r[0] == only else r for r in records]
+
+
+def _complete_meta(meta: dict[str, Any]) -> None:
+    epoch, step = meta.get("epoch"), meta.get("global_step")
+    if isinstance(epoch, (int, float)) and isinstance(step, (int, float)) and epoch > 0 and step > 0:
+        meta["steps_per_epoch"] = step / epoch
+
+
+def parse_trainer_log(path: Path) -> tuple[list[Record], dict[str, Any]]:
+    """LLaMA-Factory's `trainer_log.jsonl`: one JSON object a line with `current_steps`, `loss`, `lr`, `epoch`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParseError(path, f"cannot read as text: {exc}") from None
+    records: list[Record] = []
+    meta: dict[str, Any] = {}
+    bad_lines = 0
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            bad_lines += 1
+            if number == len(lines):
+                meta["truncated"] = True
+            continue
+        if not isinstance(entry, dict) or _number(entry.get("current_steps")) is None:
+            bad_lines += 1
+            continue
+        step = int(entry["current_steps"])
+        total = _number(entry.get("total_steps"))
+        if total:
+            meta["max_steps"] = int(total)
+        converted = {k: v for k, v in entry.items() if k not in ("current_steps", "total_steps")}
+        if "lr" in converted:
+            converted["learning_rate"] = converted.pop("lr")
+        for key in ("percentage", "elapsed_time", "remaining_time"):
+            converted.pop(key, None)
+        _entry_records(converted, step, records)
+    if not records:
+        raise ParseError(path, "no log lines with `current_steps`: not a LLaMA-Factory trainer log")
+    if bad_lines:
+        meta["skipped_entries"] = bad_lines
+    return records, meta
+
+
+FORMATS = [TrainerOutput()]

@@ -1,0 +1,347 @@
+"""Shared helpers for the scripts that make REAL training logs for losscli.
+
+Used by scripts/make_sample_logs.py and scripts/make_eval_runs.py. Everything
+here actually trains tiny models with the Hugging Face Trainer on CPU; nothing
+writes a log by hand.
+
+Generation environment (a separate venv, not the package's own):
+
+    python3 -m venv /tmp/genvenv
+    /tmp/genvenv/bin/pip install torch==2.13.0 transformers accelerate tensorboard wandb
+
+Versions the committed logs were made with:
+    python 3.11.7, torch 2.13.0+cpu, transformers 5.24.0, accelerate 1.15.0,
+    tensorboard 2.21.0, wandb 0.31.0, numpy 2.4.6
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+import shutil
+import statistics
+from dataclasses import dataclass
+
+# Quiet, offline, no telemetry; must be set before transformers/wandb import.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+os.environ.setdefault("DISABLE_MLFLOW_INTEGRATION", "TRUE")
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+os.environ.setdefault("WANDB_DISABLE_GIT", "true")
+os.environ.setdefault("WANDB_DISABLE_CODE", "true")
+
+import torch  # noqa: E402
+from torch.utils.data import Dataset, SequentialSampler  # noqa: E402
+from transformers import (  # noqa: E402
+    GPT2Config,
+    GPT2LMHeadModel,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.utils import logging as hf_logging  # noqa: E402
+
+hf_logging.set_verbosity_error()
+torch.set_num_threads(2)
+
+
+# --------------------------------------------------------------------------
+# data
+# --------------------------------------------------------------------------
+
+
+class SeqDataset(Dataset):
+    """Causal-LM dataset over a [N, L] LongTensor of token ids."""
+
+    def __init__(self, tokens: torch.Tensor):
+        self.tokens = tokens
+
+    def __len__(self) -> int:
+        return self.tokens.shape[0]
+
+    def __getitem__(self, i):
+        x = self.tokens[i]
+        return {"input_ids": x, "labels": x}
+
+
+def random_sequences(n: int, seq_len: int, vocab: int, seed: int) -> SeqDataset:
+    """Uniform random tokens: nothing to generalize, only to memorize."""
+    g = torch.Generator().manual_seed(seed)
+    return SeqDataset(torch.randint(0, vocab, (n, seq_len), generator=g))
+
+
+def markov_table(vocab: int, seed: int, branching: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed sparse first-order Markov chain: each token has `branching`
+    possible successors with probabilities 0.6/0.3/0.1 (for branching=3)."""
+    g = torch.Generator().manual_seed(seed)
+    succ = torch.stack([torch.randperm(vocab, generator=g)[:branching] for _ in range(vocab)])
+    probs = torch.tensor([0.6, 0.3, 0.1][:branching] if branching <= 3 else [1.0 / branching] * branching)
+    probs = probs / probs.sum()
+    return succ, probs
+
+
+def markov_sequences(n: int, seq_len: int, vocab: int, seed: int, table_seed: int = 1234) -> SeqDataset:
+    """Sequences from a fixed Markov chain (a learnable rule). Different
+    `seed`s give different samples from the SAME chain (train vs eval)."""
+    succ, probs = markov_table(vocab, table_seed)
+    g = torch.Generator().manual_seed(seed)
+    out = torch.empty((n, seq_len), dtype=torch.long)
+    out[:, 0] = torch.randint(0, vocab, (n,), generator=g)
+    for t in range(1, seq_len):
+        choice = torch.multinomial(probs.expand(n, -1), 1, generator=g).squeeze(1)
+        out[:, t] = succ[out[:, t - 1], choice]
+    return SeqDataset(out)
+
+
+def markov_entropy(vocab: int, table_seed: int = 1234) -> float:
+    """Per-token entropy floor (nats) of the chain after the first token."""
+    _, probs = markov_table(vocab, table_seed)
+    return float(-(probs * probs.log()).sum())
+
+
+# --------------------------------------------------------------------------
+# model / training
+# --------------------------------------------------------------------------
+
+
+def make_model(vocab: int, seq_len: int, n_layer: int = 2, n_embd: int = 128, n_head: int = 4, seed: int = 0):
+    set_seed(seed)
+    cfg = GPT2Config(
+        vocab_size=vocab,
+        n_positions=seq_len,
+        n_embd=n_embd,
+        n_layer=n_layer,
+        n_head=n_head,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+        bos_token_id=0,
+        eos_token_id=0,
+    )
+    return GPT2LMHeadModel(cfg)
+
+
+class SequentialTrainer(Trainer):
+    """Trainer that never reshuffles: examples come in the same order every
+    epoch. (transformers 5.24 signature: _get_train_sampler(self, train_dataset=None).)"""
+
+    def _get_train_sampler(self, train_dataset=None):
+        if train_dataset is None:
+            train_dataset = self.train_dataset
+        return SequentialSampler(train_dataset)
+
+
+@dataclass
+class RunSpec:
+    name: str
+    output_dir: str
+    train: SeqDataset
+    eval: SeqDataset | None
+    vocab: int
+    seq_len: int
+    n_layer: int = 2
+    n_embd: int = 128
+    n_head: int = 4
+    epochs: float = 4
+    lr: float = 1e-3
+    batch_size: int = 8
+    logging_steps: int = 1
+    eval_steps: int | None = None  # None -> evaluate every epoch (if eval set)
+    scheduler: str = "linear"
+    scheduler_kwargs: dict | None = None
+    warmup_steps: int = 0
+    grad_accum: int = 1
+    max_steps: int = -1
+    sequential: bool = False
+    weight_decay: float = 0.0
+    seed: int = 42
+    report_to: tuple = ()
+
+
+def train_run(spec: RunSpec) -> str:
+    """Train one run with the HF Trainer, then strip it down to logs only.
+    Returns the path of the top-level trainer_state.json."""
+    if os.path.exists(spec.output_dir):
+        shutil.rmtree(spec.output_dir)
+    os.makedirs(spec.output_dir)
+
+    if "tensorboard" in spec.report_to:
+        # Same layout as the default (<output_dir>/runs/<name>) but a stable name.
+        os.environ["TENSORBOARD_LOGGING_DIR"] = os.path.join(spec.output_dir, "runs", spec.name)
+    else:
+        os.environ.pop("TENSORBOARD_LOGGING_DIR", None)
+    if "wandb" in spec.report_to:
+        os.environ["WANDB_MODE"] = "offline"
+        os.environ["WANDB_DIR"] = os.path.abspath(spec.output_dir)
+        os.environ["WANDB_PROJECT"] = "losscli-samples"
+
+    model = make_model(spec.vocab, spec.seq_len, spec.n_layer, spec.n_embd, spec.n_head, seed=spec.seed)
+
+    if spec.eval is None:
+        eval_kw = dict(eval_strategy="no")
+    elif spec.eval_steps:
+        eval_kw = dict(eval_strategy="steps", eval_steps=spec.eval_steps)
+    else:
+        eval_kw = dict(eval_strategy="epoch")
+
+    args = TrainingArguments(
+        output_dir=spec.output_dir,
+        run_name=spec.name,
+        num_train_epochs=spec.epochs,
+        max_steps=spec.max_steps,
+        per_device_train_batch_size=spec.batch_size,
+        per_device_eval_batch_size=64,
+        gradient_accumulation_steps=spec.grad_accum,
+        learning_rate=spec.lr,
+        lr_scheduler_type=spec.scheduler,
+        lr_scheduler_kwargs=spec.scheduler_kwargs or {},
+        warmup_steps=spec.warmup_steps,
+        weight_decay=spec.weight_decay,
+        logging_strategy="steps",
+        logging_steps=spec.logging_steps,
+        save_strategy="epoch",
+        report_to=list(spec.report_to) or "none",
+        seed=spec.seed,
+        data_seed=spec.seed,
+        use_cpu=True,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        **eval_kw,
+    )
+    cls = SequentialTrainer if spec.sequential else Trainer
+    trainer = cls(model=model, args=args, train_dataset=spec.train, eval_dataset=spec.eval)
+    trainer.train()
+    trainer.save_state()  # final trainer_state.json in output_dir itself
+
+    if "wandb" in spec.report_to:
+        import wandb
+
+        if wandb.run is not None:
+            wandb.finish()
+    strip_output_dir(spec.output_dir)
+    return os.path.join(spec.output_dir, "trainer_state.json")
+
+
+def strip_output_dir(output_dir: str) -> None:
+    """Keep only trainer_state.json files (top level and checkpoint-*/), the
+    TensorBoard runs/ folder and a trimmed wandb/ folder."""
+    for entry in os.listdir(output_dir):
+        p = os.path.join(output_dir, entry)
+        if entry.startswith("checkpoint-") and os.path.isdir(p):
+            for f in os.listdir(p):
+                if f != "trainer_state.json":
+                    fp = os.path.join(p, f)
+                    shutil.rmtree(fp) if os.path.isdir(fp) else os.remove(fp)
+        elif entry in ("trainer_state.json", "runs"):
+            continue
+        elif entry == "wandb":
+            trim_wandb_dir(p)
+        else:
+            shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)
+
+
+def trim_wandb_dir(wandb_dir: str, max_log_bytes: int = 64 * 1024) -> None:
+    """Keep run-*.wandb and files/ (config.yaml, wandb-summary.json,
+    wandb-metadata.json, small output.log); drop tmp/, big debug logs and
+    absolute symlinks."""
+    for entry in os.listdir(wandb_dir):
+        p = os.path.join(wandb_dir, entry)
+        if os.path.islink(p):
+            if os.path.isabs(os.readlink(p)):
+                os.remove(p)
+            continue
+        if entry.startswith(("offline-run-", "run-")) and os.path.isdir(p):
+            for sub in os.listdir(p):
+                sp = os.path.join(p, sub)
+                if sub == "tmp":
+                    shutil.rmtree(sp)
+                elif sub == "logs":
+                    total = sum(os.path.getsize(f) for f in glob.glob(os.path.join(sp, "*")) if os.path.isfile(f))
+                    if total > max_log_bytes:
+                        shutil.rmtree(sp)
+                elif sub == "files":
+                    for f in os.listdir(sp):
+                        fp = os.path.join(sp, f)
+                        if f == "output.log" and os.path.getsize(fp) > max_log_bytes:
+                            os.remove(fp)
+                        elif f not in ("config.yaml", "wandb-summary.json", "wandb-metadata.json",
+                                       "output.log", "requirements.txt"):
+                            shutil.rmtree(fp) if os.path.isdir(fp) else os.remove(fp)
+                        elif f == "requirements.txt":
+                            os.remove(fp)
+        elif os.path.isfile(p) and entry.startswith("debug") and os.path.getsize(p) > max_log_bytes:
+            os.remove(p)
+
+
+# --------------------------------------------------------------------------
+# checking the shape of a run
+# --------------------------------------------------------------------------
+
+
+def _epoch_index(epoch: float) -> int:
+    # Trainer logs epoch = global_step / steps_per_epoch; the last step of
+    # epoch 1 is logged as 1.0, so points in (k-1, k] belong to epoch k-1.
+    return max(0, math.ceil(round(epoch, 6)) - 1)
+
+
+def summarize(state_path: str, k: int = 3) -> dict:
+    """Per-epoch mean train loss, boundary drops (mean of last k points before
+    the boundary minus mean of first k after it) against the noise inside
+    epochs (median over epochs of the std of point-to-point differences / sqrt 2),
+    and the eval losses."""
+    with open(state_path) as f:
+        state = json.load(f)
+    hist = state["log_history"]
+    train = [(h["epoch"], h["step"], h["loss"]) for h in hist if "loss" in h]
+    evals = [(h["epoch"], h["step"], h["eval_loss"]) for h in hist if "eval_loss" in h]
+    by_epoch: dict[int, list[float]] = {}
+    for ep, _, loss in train:
+        by_epoch.setdefault(_epoch_index(ep), []).append(loss)
+    epochs = sorted(by_epoch)
+    means = {e: statistics.fmean(by_epoch[e]) for e in epochs}
+    noises = []
+    for e in epochs:
+        v = by_epoch[e]
+        if len(v) >= 4:
+            d = [b - a for a, b in zip(v, v[1:])]
+            noises.append(statistics.pstdev(d) / math.sqrt(2))
+    noise = statistics.median(noises) if noises else float("nan")
+    # within-epoch trend: drop from first k to last k points inside an epoch
+    inside = {e: statistics.fmean(by_epoch[e][:k]) - statistics.fmean(by_epoch[e][-k:]) for e in epochs if len(by_epoch[e]) >= 2 * k}
+    boundaries = []
+    for a, b in zip(epochs, epochs[1:]):
+        before = statistics.fmean(by_epoch[a][-k:])
+        after = statistics.fmean(by_epoch[b][:k])
+        boundaries.append((a + 1, before, after, before - after))
+    return dict(
+        points=len(train),
+        points_per_epoch={e: len(by_epoch[e]) for e in epochs},
+        epoch_means=means,
+        inside_drop=inside,
+        noise=noise,
+        boundaries=boundaries,
+        evals=evals,
+        global_step=state.get("global_step"),
+        max_steps=state.get("max_steps"),
+        num_train_epochs=state.get("num_train_epochs"),
+        final_epoch=state.get("epoch"),
+    )
+
+
+def format_summary(name: str, s: dict) -> str:
+    lines = [f"== {name}: {s['points']} train points, global_step={s['global_step']}, "
+             f"epoch={s['final_epoch']:.3g}, points/epoch={list(s['points_per_epoch'].values())}"]
+    lines.append("   epoch mean train loss: " + ", ".join(f"e{e + 1}={m:.3f}" for e, m in s["epoch_means"].items()))
+    lines.append("   drop inside epoch (first-k minus last-k): "
+                 + ", ".join(f"e{e + 1}={d:+.3f}" for e, d in s["inside_drop"].items()))
+    lines.append(f"   noise (within-epoch point std) ~ {s['noise']:.4f}")
+    for b, before, after, drop in s["boundaries"]:
+        ratio = drop / s["noise"] if s["noise"] and s["noise"] > 0 else float("nan")
+        lines.append(f"   boundary {b}: before={before:.3f} after={after:.3f} drop={drop:+.3f} ({ratio:+.1f} x noise)")
+    if s["evals"]:
+        lines.append("   eval loss: " + ", ".join(f"{ep:.2f}:{v:.3f}" for ep, _, v in s["evals"]))
+    return "\n".join(lines)
