@@ -39,6 +39,7 @@ from torch.utils.data import Dataset, SequentialSampler  # noqa: E402
 from transformers import (  # noqa: E402
     GPT2Config,
     GPT2LMHeadModel,
+    PrinterCallback,
     Trainer,
     TrainingArguments,
     set_seed,
@@ -214,6 +215,7 @@ def train_run(spec: RunSpec) -> str:
     )
     cls = SequentialTrainer if spec.sequential else Trainer
     trainer = cls(model=model, args=args, train_dataset=spec.train, eval_dataset=spec.eval)
+    trainer.remove_callback(PrinterCallback)  # no per-step dicts on stdout
     trainer.train()
     trainer.save_state()  # final trainer_state.json in output_dir itself
 

@@ -1,0 +1,115 @@
+"""Where the epoch boundaries fall, in steps, and where that knowledge came from.
+
+In order of trust: the logged `epoch` values (fractional progress; a boundary is where the integer part increases,
+placed between the two logged points by linear interpolation, since logging rarely lands on it), then the run's
+`meta` (steps per epoch as the log states it, or max steps over planned epochs), then a value the user gives.
+Inferring boundaries from the curve itself is done by `infer_period`, only when none of these exist.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+FROM_EPOCHS = "logged epoch values"
+FROM_META = "steps per epoch from the log's settings"
+FROM_USER = "--steps-per-epoch"
+FROM_CURVE = "inferred from recurring drops"
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    steps: np.ndarray  # boundary k (1-based) at steps[k - 1]
+    source: str
+    steps_per_epoch: float
+    first_epoch: int = 1
+
+
+def from_epoch_values(steps: np.ndarray, epochs: np.ndarray) -> Boundaries | None:
+    """Boundaries from (step, epoch) pairs of every row that logged an epoch."""
+    ok = np.isfinite(epochs)
+    if ok.sum() < 2:
+        return None
+    s, e = steps[ok].astype(np.float64), epochs[ok]
+    order = np.argsort(s, kind="stable")
+    s, e = s[order], np.maximum.accumulate(e[order])  # epochs never go back; a stray lower value is ignored
+    if e[-1] <= e[0]:
+        return None
+    ks = np.arange(max(math.floor(e[0]) + 1, 1), math.floor(e[-1]) + 1)
+    # The step at which epoch k is reached: first index with e >= k, interpolated with the point before it.
+    idx = np.searchsorted(e, ks, side="left")
+    out = np.empty(len(ks))
+    for i, (k, j) in enumerate(zip(ks, idx)):
+        if j == 0:
+            out[i] = s[0]
+            continue
+        e0, e1, s0, s1 = e[j - 1], e[j], s[j - 1], s[j]
+        out[i] = s1 if e1 == e0 else s0 + (k - e0) / (e1 - e0) * (s1 - s0)
+    span = (e[-1] - e[0])
+    per_epoch = (s[-1] - s[0]) / span if span > 0 else math.nan
+    return Boundaries(out, FROM_EPOCHS, float(per_epoch), int(ks[0]) if len(ks) else 1)
+
+
+def from_steps_per_epoch(steps_per_epoch: float, last_step: float, source: str) -> Boundaries | None:
+    if not steps_per_epoch or not math.isfinite(steps_per_epoch) or steps_per_epoch <= 0:
+        return None
+    count = int(last_step // steps_per_epoch)
+    return Boundaries(np.arange(1, count + 1) * float(steps_per_epoch), source, float(steps_per_epoch))
+
+
+def steps_per_epoch_from_meta(meta: dict[str, Any]) -> float | None:
+    """What the log's own settings say an epoch is, if they say it."""
+    value = meta.get("steps_per_epoch")
+    if isinstance(value, (int, float)) and value > 0:
+        return float(value)
+    max_steps, epochs = meta.get("max_steps"), meta.get("num_train_epochs")
+    if isinstance(max_steps, (int, float)) and isinstance(epochs, (int, float)) and max_steps > 0 and epochs > 0:
+        return float(max_steps) / float(epochs)
+    return None
+
+
+def infer_period(steps: np.ndarray, values: np.ndarray, min_per_epoch: int) -> float | None:
+    """A period in steps at which the curve drops again and again, or None.
+
+    The differences of a median-smoothed curve are correlated with a comb of candidate periods; a period is taken
+    only when at least three of its multiples land on drops that stand far out of the ordinary differences.
+    """
+    n = len(values)
+    if n < 4 * min_per_epoch:
+        return None
+    k = max(1, min_per_epoch // 4)
+    padded = np.pad(values, (k, k), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1)
+    smooth = np.median(windows, axis=1)
+    gap = max(1, k)
+    diff = smooth[:-gap] - smooth[gap:]  # positive where the curve falls over `gap` points
+    scale = np.median(np.abs(diff - np.median(diff))) * 1.4826
+    if not np.isfinite(scale) or scale <= 0:
+        return None
+    strong = np.flatnonzero(diff > 8 * scale)
+    if len(strong) < 3:
+        return None
+    # group neighbouring strong positions into events, one index each (the largest drop)
+    events: list[int] = []
+    for i in strong:
+        if events and i - events[-1] <= 2 * gap:
+            if diff[i] > diff[events[-1]]:
+                events[-1] = int(i)
+            continue
+        events.append(int(i))
+    if len(events) < 3:
+        return None
+    spacing = np.diff(np.asarray(events))
+    period = float(np.median(spacing))
+    if period < min_per_epoch or np.max(np.abs(spacing - period)) > max(2 * gap, 0.1 * period):
+        return None
+    # convert from points to steps: the drop sits between point i and i + gap
+    centres = [(steps[i] + steps[min(i + gap, n - 1)]) / 2 for i in events]
+    step_period = float(np.median(np.diff(centres)))
+    first = centres[0]
+    if abs(first - step_period) > 0.15 * step_period:  # the first drop must be where epoch 1 would end
+        return None
+    return step_period

@@ -1,0 +1,83 @@
+"""Measure the drop at each epoch boundary, and the same quantity mid-epoch as a control.
+
+At a boundary at step b, with E steps per epoch, a robust segmented line (`fits.fit_step`) is fitted to the end
+of the epoch before (half an epoch, or the whole epoch when points are few, minus the last `lead` of it) and the
+start of the epoch after (minus the first `lag`, where a drop may still be under way). Its two sides read at b
+differ by the drop. The same measurement at the middle of each epoch, where nothing should happen, is the placebo: a curve whose
+"drops" at boundaries are no larger than mid-epoch (a sawtooth of another period, noise that wanders) is not a
+staircase.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from losscli.analysis.fits import StepFit, fit_step, normal_equivalent
+from losscli.analysis.settings import Settings
+
+
+@dataclass(frozen=True)
+class Measurement:
+    at: float
+    before: float
+    after: float
+    drop: float
+    z: float
+    t: float
+    share: float
+    fit: StepFit
+
+    @property
+    def relative_drop(self) -> float:
+        return self.drop / abs(self.before) if self.before else math.inf
+
+
+def measure(
+    x: np.ndarray, y: np.ndarray, at: float, epoch_len: float, settings: Settings, half_only: bool = False
+) -> Measurement | None:
+    """The drop at step `at`, or None when either side has too few points to fit."""
+    need = settings.min_points_per_side
+    widths = (0.5,) if half_only else (0.5, 1.0)
+    for width in widths:
+        w = width * epoch_len
+        left_mask = (x > at - w) & (x <= at - settings.lead * epoch_len)
+        right_mask = (x > at + settings.lag * epoch_len) & (x <= at + w)
+        n_left, n_right = int(left_mask.sum()), int(right_mask.sum())
+        if min(n_left, n_right) >= need:
+            break
+    else:
+        return None
+    fit = fit_step(x[left_mask] - at, y[left_mask], x[right_mask] - at, y[right_mask], epoch_len)
+    drop = -fit.change
+    z = _ratio(drop, fit.sigma)
+    t = normal_equivalent(_ratio(drop, fit.change_se), fit.dof)
+    gradual = -(fit.slope_before + fit.slope_after) / 2 * epoch_len
+    share = drop / (drop + max(gradual, 0.0)) if drop > 0 else 0.0
+    return Measurement(at, fit.before, fit.after, drop, z, t, share, fit)
+
+
+def _ratio(value: float, scale: float) -> float:
+    if scale > 0:
+        return value / scale
+    return math.copysign(math.inf, value) if value else 0.0
+
+
+def placebo_ts(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: float,
+               settings: Settings) -> list[float]:
+    """The drop's t-value measured in the middle of every epoch the run covers fully."""
+    if len(boundaries) == 0:
+        return []
+    edges = np.r_[boundaries[0] - epoch_len, boundaries, boundaries[-1] + epoch_len]
+    values = []
+    for start, end in zip(edges[:-1], edges[1:]):
+        if start < x[0] - 0.05 * epoch_len or end > x[-1] + 0.05 * epoch_len:
+            continue
+        inner = settings.lag * epoch_len
+        mask = (x > start + inner) & (x <= end - settings.lead * epoch_len)
+        found = measure(x[mask], y[mask], (start + end) / 2, epoch_len, settings, half_only=True)
+        if found is not None:
+            values.append(found.t)
+    return values

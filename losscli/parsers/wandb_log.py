@@ -1,0 +1,262 @@
+"""Read a W&B transaction log (`run-<id>.wandb`) without the wandb package: its block log, then its records.
+
+The file starts with a 7-byte header (`:W&B`, magic 0xBEE1 little-endian, version 0), then follows LevelDB's log
+format: 32 KiB blocks of chunks, each chunk a 7-byte header (CRC-32 little-endian, length uint16, type FULL=1,
+FIRST=2, MIDDLE=3, LAST=4) and its payload; a record too long for the rest of a block is split into FIRST, MIDDLE...,
+LAST chunks, and fewer than 7 bytes left at a block's end are zero padding. The header counts as part of block 0.
+
+The checksum is W&B's own choice, not LevelDB's masked CRC-32C: plain IEEE CRC-32 (`zlib.crc32`) over the type byte
+and the payload. Sources: wandb/wandb `wandb/sdk/internal/datastore.py` (the Python writer: `zlib.crc32(data,
+crc32(chr(type)))`, header constants) and `core/pkg/leveldb/record.go` + `crc.go`, where wandb-core's store opens the
+log with `leveldb.CRCAlgoIEEE` (`crc32.Checksum(type+payload, IEEE)`; `CRCAlgoCustom` is LevelDB's masked CRC-32C).
+
+Each record is a protobuf `wandb_internal.Record` (wandb/proto/wandb_internal.proto). wandb's generated classes are
+not importable here, so the few fields needed are read with a small wire-format walker: varints and length-delimited
+fields only need the field numbers, and unknown fields (everything else wandb adds over time) are skipped by their
+wire type, so newer clients' records still decode. Damage never raises: a chunk with a bad checksum is skipped, a
+record cut off by the end of the file is dropped, and both are reported as warnings.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from losscli.errors import ParseError
+
+MAGIC_IDENT = b":W&B"
+MAGIC = 0xBEE1
+VERSION = 0
+BLOCK = 32 * 1024
+CHUNK_HEADER = 7
+FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+
+# wandb_internal.Record: the oneof cases read here
+RECORD_HISTORY, RECORD_SUMMARY, RECORD_CONFIG, RECORD_RUN, RECORD_EXIT = 2, 3, 5, 17, 18
+# RunRecord
+RUN_ID, RUN_PROJECT, RUN_CONFIG, RUN_SUMMARY, RUN_GROUP, RUN_DISPLAY_NAME, RUN_STARTING_STEP, RUN_RESUMED = (
+    1, 3, 4, 5, 6, 8, 14, 18,
+)
+# HistoryItem / ConfigItem / SummaryItem share key=1, nested_key=2, value_json=16; HistoryItem adds a typed oneof
+ITEM_KEY, ITEM_NESTED_KEY, ITEM_VALUE_JSON = 1, 2, 16
+ITEM_NONE, ITEM_BOOL, ITEM_INT, ITEM_NUMBER, ITEM_TEXT, ITEM_JSON = 3, 4, 5, 6, 7, 8
+
+
+@dataclass
+class LogScan:
+    """The record payloads of one file, and what was wrong with it."""
+
+    records: list[bytes] = field(default_factory=list)
+    bad_chunks: list[int] = field(default_factory=list)  # file offsets of chunks that failed their checksum
+    broken_records: int = 0  # records lost because one of their chunks was skipped
+    truncated: bool = False  # the file ends inside a chunk or a multi-chunk record
+    version: int = VERSION
+
+
+def check_header(head: bytes) -> bool:
+    return len(head) >= 6 and head[:4] == MAGIC_IDENT and struct.unpack_from("<H", head, 4)[0] == MAGIC
+
+
+def scan_log(path: Path, verify_checksums: bool = True) -> LogScan:
+    """Split the file into record payloads, skipping damaged chunks. Raises ParseError only for a foreign file."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ParseError(path, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) < CHUNK_HEADER or not check_header(data):
+        if not data:
+            raise ParseError(path, "empty file")
+        raise ParseError(path, "no `:W&B` header: not a W&B transaction log")
+    scan = LogScan(version=data[6])
+    pending: bytearray | None = None  # payload of a FIRST chunk waiting for its LAST
+    pos = CHUNK_HEADER
+    size = len(data)
+    while pos < size:
+        block_end = min((pos // BLOCK + 1) * BLOCK, size)
+        if block_end - pos < CHUNK_HEADER:
+            if block_end == size and any(data[pos:size]):
+                scan.truncated = True  # a chunk header cut off by the end of the file
+            pos = block_end
+            continue
+        checksum, length, kind = struct.unpack_from("<IHB", data, pos)
+        if checksum == 0 and length == 0 and kind == 0:
+            pos = block_end  # zero padding to the end of the block (preallocated or mmap-written files)
+            continue
+        start, end = pos + CHUNK_HEADER, pos + CHUNK_HEADER + length
+        if end > block_end:
+            if block_end == size:
+                scan.truncated = True
+            else:
+                scan.bad_chunks.append(pos)  # a length that overruns its block: the header itself is damaged
+            if pending is not None:
+                scan.broken_records += 0 if block_end == size else 1
+                pending = None
+            pos = block_end
+            continue
+        if verify_checksums and zlib.crc32(data[start - 1:end]) != checksum:
+            scan.bad_chunks.append(pos)  # skip this chunk only: the chunks after it carry their own checksums
+            scan.broken_records += 1
+            pending = None
+            pos = end
+            continue
+        payload = data[start:end]
+        if kind == FULL:
+            if pending is not None:
+                scan.broken_records += 1
+                pending = None
+            scan.records.append(payload)
+        elif kind == FIRST:
+            if pending is not None:
+                scan.broken_records += 1
+            pending = bytearray(payload)
+        elif kind in (MIDDLE, LAST):
+            if pending is None:
+                pass  # the rest of a record whose start was skipped, already counted
+            elif kind == MIDDLE:
+                pending += payload
+            else:
+                scan.records.append(bytes(pending + payload))
+                pending = None
+        else:
+            scan.bad_chunks.append(pos)
+        pos = end
+    if pending is not None:
+        scan.truncated = True
+    return scan
+
+
+def log_warnings(path: Path, scan: LogScan) -> list[str]:
+    """One line per kind of damage, for `Run.warnings`."""
+    found: list[str] = []
+    if scan.bad_chunks:
+        where = ", ".join(str(o) for o in scan.bad_chunks[:5]) + (", ..." if len(scan.bad_chunks) > 5 else "")
+        found.append(
+            f"{path}: {len(scan.bad_chunks)} damaged chunk(s) (bad checksum or length at byte {where}) were skipped; "
+            f"{scan.broken_records} record(s) lost"
+        )
+    if scan.truncated:
+        found.append(f"{path}: the file ends inside a record (a run that crashed or is still writing); "
+                     "every complete record was kept")
+    if scan.version != VERSION:
+        found.append(f"{path}: unknown transaction log version {scan.version}; read as version {VERSION}")
+    return found
+
+
+# --- protobuf wire format -------------------------------------------------------------------------------------
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(buf) or shift > 63:
+            raise ValueError("truncated varint")
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+def fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
+    """Yield `(field number, wire type, value)`: an int for varints, bytes for the other wire types."""
+    pos, size = 0, len(buf)
+    while pos < size:
+        key, pos = _varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _varint(buf, pos)
+        elif wire == 2:
+            length, pos = _varint(buf, pos)
+            if pos + length > size:
+                raise ValueError("truncated field")
+            value, pos = buf[pos:pos + length], pos + length
+        elif wire == 1:
+            value, pos = buf[pos:pos + 8], pos + 8
+        elif wire == 5:
+            value, pos = buf[pos:pos + 4], pos + 4
+        else:
+            raise ValueError(f"unsupported wire type {wire}")
+        if pos > size:
+            raise ValueError("truncated field")
+        yield number, wire, value
+
+
+def _text(value: Any) -> str:
+    return bytes(value).decode("utf-8", errors="replace")
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def decode_item(buf: bytes) -> tuple[str, Any]:
+    """A HistoryItem, SummaryItem or ConfigItem: its key (`nested_key` joined with "/") and its value.
+
+    A typed value (written by newer clients with `x_history_value_encoding` "typed") wins over `value_json`;
+    `value_json` is JSON text, where wandb spells non-finite floats `NaN`, `Infinity`, `-Infinity`.
+    """
+    import json
+
+    key = ""
+    nested: list[str] = []
+    typed: tuple[bool, Any] = (False, None)
+    value_json: str | None = None
+    for number, wire, value in fields(buf):
+        if number == ITEM_KEY and wire == 2:
+            key = _text(value)
+        elif number == ITEM_NESTED_KEY and wire == 2:
+            nested.append(_text(value))
+        elif number == ITEM_VALUE_JSON and wire == 2:
+            value_json = _text(value)
+        elif number == ITEM_NONE and wire == 0:
+            typed = (True, None)
+        elif number == ITEM_BOOL and wire == 0:
+            typed = (True, bool(value))
+        elif number == ITEM_INT and wire == 0:
+            typed = (True, (value >> 1) ^ -(value & 1))  # sint64, zigzag
+        elif number == ITEM_NUMBER and wire == 1:
+            typed = (True, struct.unpack("<d", value)[0])
+        elif number == ITEM_TEXT and wire == 2:
+            typed = (True, _text(value))
+        elif number == ITEM_JSON and wire == 2:
+            value_json = _text(value) if value_json is None else value_json
+    name = "/".join(nested) if nested else key
+    if typed[0]:
+        return name, typed[1]
+    if value_json is None:
+        return name, None
+    try:
+        return name, json.loads(value_json)
+    except ValueError:
+        return name, value_json
+
+
+def decode_items(buf: bytes, wanted: int = 1) -> dict[str, Any]:
+    """The items of a History/Summary/Config record (`update` is field 1; `remove`, field 2, is ignored)."""
+    return dict(decode_item(v) for n, w, v in fields(buf) if n == wanted and w == 2)
+
+
+def decode_run(buf: bytes) -> dict[str, Any]:
+    """The parts of a RunRecord that name the run and hold its config."""
+    found: dict[str, Any] = {}
+    names = {RUN_ID: "run_id", RUN_PROJECT: "project", RUN_GROUP: "group", RUN_DISPLAY_NAME: "display_name"}
+    for number, wire, value in fields(buf):
+        if number in names and wire == 2:
+            found[names[number]] = _text(value)
+        elif number == RUN_CONFIG and wire == 2:
+            found.setdefault("config", {}).update(decode_items(value))
+        elif number == RUN_SUMMARY and wire == 2:
+            found.setdefault("summary", {}).update(decode_items(value))
+        elif number == RUN_STARTING_STEP and wire == 0:
+            found["starting_step"] = _signed(value)
+        elif number == RUN_RESUMED and wire == 0:
+            found["resumed"] = bool(value)
+    return found
+
