@@ -78,6 +78,7 @@ class RunResult:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = field(default_factory=tuple)
     meta: dict[str, Any] = field(default_factory=dict)
+    curves: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # thinned, for display only
 
     @property
     def verdict(self) -> str:

@@ -76,13 +76,13 @@ def read_trainer_output(source: Source) -> Run:
     checkpoints = sorted(s for p in states if (s := checkpoint_step(p.parent.name)) is not None)
 
     warnings: list[str] = []
-    failures: list[str] = []
+    failures: list[ParseError] = []
     best: tuple[Path, list[Record], dict[str, Any]] | None = None
     for path in own + saved:
         try:
             records, meta = parse_trainer_state(path)
         except ParseError as exc:
-            failures.append(str(exc))
+            failures.append(exc)
             continue
         if best is None or _last_step(records) > _last_step(best[1]):
             best = (path, records, meta)
@@ -92,12 +92,14 @@ def read_trainer_output(source: Source) -> Run:
         try:
             records, meta = parse_trainer_log(path)
         except ParseError as exc:
-            failures.append(str(exc))
+            failures.append(exc)
             continue
         if best is None or _last_step(records) > _last_step(best[1]):
             best = (path, records, meta)
     if best is None:
-        raise ParseError(source.path, "; ".join(failures) if failures else "no trainer_state.json to read")
+        if len(failures) == 1:
+            raise failures[0]
+        raise ParseError(source.path, "no readable history: " + "; ".join(str(f) for f in failures))
     warnings.extend(f"skipped {f}" for f in failures)
     path, records, meta = best
     if meta.get("skipped_entries"):

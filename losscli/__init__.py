@@ -1,0 +1,24 @@
+"""losscli: tell, for every training run, whether its loss curve is smooth or stepped at epoch boundaries.
+
+The public API (`load`, `classify`, `analyze`) is imported lazily so that `losscli --version` stays instant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from losscli._version import __version__
+
+__all__ = ["__version__", "analyze", "classify", "load"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("load", "classify"):
+        from losscli import api
+
+        return getattr(api, name)
+    if name == "analyze":
+        from losscli.analysis.classify import analyze
+
+        return analyze
+    raise AttributeError(f"module 'losscli' has no attribute {name!r}")

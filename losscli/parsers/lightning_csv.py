@@ -1,0 +1,105 @@
+"""PyTorch Lightning's CSVLogger `metrics.csv`: one row per log call, columns `epoch`, `step` and the metrics.
+
+Lightning's `epoch` is the 0-based index of the epoch a row was logged in, not the fractional progress the HF
+Trainer logs. To give the frame one meaning of `epoch`, the index is turned into progress: epoch k is taken to
+start midway between the last step logged in epoch k-1 and the first logged in epoch k, and a row's progress is
+k plus its position between that start and the next.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+from losscli.errors import ParseError
+from losscli.frame import Run, frame_from_records
+from losscli.metric_names import canonical_metric
+from losscli.parsers.base import Format, ReadOptions, Source
+from losscli.restarts import resolve_restarts
+
+
+def _header(head: bytes) -> list[str]:
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    return [c.strip() for c in next(csv.reader([first]), [])]
+
+
+class LightningCsv(Format):
+    name = "lightning_csv"
+    label = "Lightning CSV"
+
+    def claim_file(self, path: Path, head: bytes) -> bool:
+        if not path.name.endswith(".csv"):
+            return False
+        columns = _header(head)
+        return "epoch" in columns and "step" in columns and not any(" - " in c or c.startswith("_") for c in columns)
+
+    def read(self, source: Source, options: ReadOptions) -> list[Run]:
+        path = source.path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParseError(path, f"cannot read as text: {exc}") from None
+        rows = list(csv.DictReader(io.StringIO(text)))
+        if not rows:
+            raise ParseError(path, "no rows under the header")
+        parsed: list[tuple[int, float, dict[str, float]]] = []
+        bad = 0
+        for row in rows:
+            step, epoch = _float(row.get("step")), _float(row.get("epoch"))
+            if step is None or epoch is None:
+                bad += 1
+                continue
+            values = {k: v for k, raw in row.items() if k not in ("step", "epoch") and k and (v := _float(raw)) is not None}
+            parsed.append((int(step), epoch, values))
+        if not parsed:
+            raise ParseError(path, "no row has both `step` and `epoch`")
+        progress = _progress({(s, e) for s, e, _ in parsed})
+        records = [
+            (canonical_metric(k), k, s, progress[(s, e)], v, math.nan)
+            for s, e, values in parsed
+            for k, v in values.items()
+        ]
+        frame, replaced = resolve_restarts(frame_from_records(records))
+        warnings = []
+        if bad:
+            warnings.append(f"{path}: {bad} rows without a usable step or epoch were skipped")
+        if replaced:
+            warnings.append(f"{path}: {replaced} points logged again after a restart; the later values are kept")
+        meta = {"source_files": [str(path)], "epoch_values": "Lightning epoch index, converted to progress"}
+        return [Run(name=path.parent.name, path=path, format=self.name, scalars=frame, meta=meta,
+                    warnings=warnings)]
+
+
+def _float(raw: str | None) -> float | None:
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _progress(pairs: set[tuple[int, float]]) -> dict[tuple[int, float], float]:
+    by_epoch: dict[int, list[int]] = {}
+    for step, epoch in pairs:
+        by_epoch.setdefault(int(epoch), []).append(step)
+    epochs = sorted(by_epoch)
+    starts = {epochs[0]: 0.0 if epochs[0] == 0 else float(min(by_epoch[epochs[0]]))}
+    for prev, cur in zip(epochs, epochs[1:]):
+        starts[cur] = (max(by_epoch[prev]) + min(by_epoch[cur])) / 2
+    lengths = {cur: starts[nxt] - starts[cur] for cur, nxt in zip(epochs, epochs[1:])}
+    if len(epochs) > 1:
+        lengths[epochs[-1]] = lengths[epochs[-2]]
+    out = {}
+    for step, epoch in pairs:
+        k = int(epoch)
+        length = lengths.get(k, 0.0)
+        frac = (step - starts[k]) / length if length > 0 else 0.0
+        out[(step, epoch)] = k + min(max(frac, 0.0), 1.0)
+    return out
+
+
+FORMATS = [LightningCsv()]
