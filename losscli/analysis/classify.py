@@ -131,7 +131,7 @@ def _step_flags(measured: list[Measurement], settings: Settings, placebo_level: 
             best = max(best, (combined, start, end))
         start = end + 1
     combined, first, last = best
-    if combined >= 1.5 * settings.min_t:
+    if combined >= settings.min_combined_t:
         return [first <= i < last for i in range(len(measured))]
     return [False] * len(measured)
 
@@ -197,6 +197,10 @@ def _smooth_reason(records: tuple[Boundary, ...], placebo_level: float, settings
             why.append(f"only {largest.share:.0%} of the decrease at the boundary")
         if largest.t < settings.placebo_factor * placebo_level:
             why.append("no larger than mid-epoch changes")
+        if largest.relative_drop < settings.min_relative_drop:
+            why.append(f"only {largest.relative_drop:.1%} of the level")
+        if not why:
+            why.append(f"t {largest.t:.1f}, the only boundary of {len(records)} that drops")
         detail = (f"largest drop {_fmt(largest.drop)} at epoch {largest.epoch} (z {largest.z:.1f}"
                   + (f"; {', '.join(why)}" if why else "") + ")")
     n = len(records)

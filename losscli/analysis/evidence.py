@@ -40,15 +40,12 @@ def measure(
 ) -> Measurement | None:
     """The drop at step `at`, or None when either side has too few points to fit."""
     need = settings.min_points_per_side
-    widths = (0.5,) if half_only else (0.5, 1.0)
-    for width in widths:
-        w = width * epoch_len
-        left_mask = (x > at - w) & (x <= at - settings.lead * epoch_len)
-        right_mask = (x > at + settings.lag * epoch_len) & (x <= at + w)
-        n_left, n_right = int(left_mask.sum()), int(right_mask.sum())
-        if min(n_left, n_right) >= need:
-            break
-    else:
+    width = 0.5 * epoch_len if half_only else epoch_len
+    lag, lead = settings.lag * epoch_len, settings.lead * epoch_len
+    # Each side is one epoch, less the settling time after its start and the blur before its end.
+    left_mask = (x > at - width + (0 if half_only else lag)) & (x <= at - lead)
+    right_mask = (x > at + lag) & (x <= at + width - (0 if half_only else lead))
+    if min(int(left_mask.sum()), int(right_mask.sum())) < need:
         return None
     fit = fit_step(x[left_mask] - at, y[left_mask], x[right_mask] - at, y[right_mask], epoch_len)
     drop = -fit.change

@@ -16,6 +16,9 @@ class Settings:
     min_share: float = 0.5  # ... and at least this share of the epoch-to-epoch decrease happens at the boundary
     min_relative_drop: float = 0.005  # ... and the loss falls by at least this fraction of its level
     placebo_factor: float = 2.0  # ... and it stands this far above the drops measured mid-epoch
+    # Consecutive boundaries whose drops pass all but `min_t` (each t >= min_t / 2) step together when their
+    # combined t (sum over sqrt(count)) reaches this:
+    min_combined_t: float = 5.0
     # What makes a boundary measurable:
     min_points_per_side: int = 4
     lag: float = 0.1  # fraction of an epoch after a boundary left out of the fit: a drop may take this long

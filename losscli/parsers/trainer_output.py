@@ -134,8 +134,9 @@ def _load_json(path: Path) -> Any:
     except UnicodeDecodeError:
         raise ParseError(path, "not text (binary data where JSON was expected)") from None
     except json.JSONDecodeError as exc:
-        where = "truncated" if exc.pos >= len(raw.rstrip()) - 1 else f"invalid JSON at line {exc.lineno}"
-        raise ParseError(path, f"{where}: {exc.msg}") from None
+        if raw.rstrip()[-1:] not in (b"}", b"]"):
+            raise ParseError(path, "truncated: the JSON ends mid-document (a run stopped while writing?)") from None
+        raise ParseError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
 
 
 def _number(value: Any) -> float | None:

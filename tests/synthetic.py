@@ -1,0 +1,81 @@
+"""Synthetic loss curves with known truth, for the analyzer's tests and the evaluation grid in benchmarks/.
+
+A curve is `level(epoch)` plus noise, sampled at `per_epoch` logged points per epoch. `drop` is the size of the
+step at each boundary; `slope` the fall inside an epoch (per epoch); shapes that are not a staircase (sawtooth,
+learning-rate restarts, spikes, early collapse) are built to be hard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from losscli.frame import EPOCH, TRAIN_LOSS, Run, make_frame
+
+
+@dataclass(frozen=True)
+class Curve:
+    per_epoch: int = 50
+    epochs: float = 4.0
+    start: float = 2.0
+    drop: float = 0.0  # step at every boundary
+    slope: float = 0.0  # fall per epoch inside epochs
+    decay: float = 0.0  # smooth exponential fall: start * (1 + decay*(1-exp(-e/tau))) - like
+    noise: float = 0.05
+    noise_kind: str = "gauss"  # or "spiky": gaussian plus rare large spikes
+    lag: float = 0.0  # fraction of an epoch over which each drop happens, after the boundary
+    smoothing: int = 1  # the logged value is the mean of this many underlying steps
+    sawtooth: float = 0.0  # amplitude of a sawtooth whose period is not the epoch
+    sawtooth_period: float = 0.37  # in epochs
+    seed: int = 0
+
+
+def level(c: Curve, e: np.ndarray) -> np.ndarray:
+    """The noiseless curve at fractional epochs `e`."""
+    k = np.floor(e - 1e-12).clip(min=0)  # completed epochs before this point
+    inside = e - k
+    y = c.start - c.slope * e
+    if c.decay:
+        y = y - c.decay * (1 - np.exp(-e / 0.8))
+    steps = k.copy()
+    if c.lag > 0:
+        ramp = np.clip(inside / c.lag, 0, 1)
+        steps = np.where(k >= 1, k - 1 + ramp, 0)
+    y = y - c.drop * steps
+    if c.sawtooth:
+        y = y + c.sawtooth * ((e / c.sawtooth_period) % 1.0)
+    return y
+
+
+def sample(c: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(step, epoch, loss) as a logger would record them: each logged value averages `smoothing` steps."""
+    rng = np.random.default_rng(c.seed)
+    n = int(round(c.per_epoch * c.epochs))
+    fine = n * c.smoothing
+    e_fine = np.arange(1, fine + 1) / (c.per_epoch * c.smoothing)
+    y = level(c, e_fine) + rng.normal(0, c.noise * np.sqrt(c.smoothing), fine)
+    if c.noise_kind == "spiky":
+        spikes = rng.random(fine) < 0.02
+        y = y + spikes * rng.exponential(8 * c.noise * np.sqrt(c.smoothing), fine)
+    logged = y.reshape(n, c.smoothing).mean(axis=1)
+    epochs = e_fine.reshape(n, c.smoothing)[:, -1]
+    steps = np.arange(1, n + 1) * c.smoothing
+    return steps, epochs, logged
+
+
+def make_run(c: Curve, name: str = "synthetic", with_epochs: bool = True) -> Run:
+    steps, epochs, values = sample(c)
+    n = len(steps)
+    epoch_col = epochs if with_epochs else np.full(n, np.nan)
+    metric = [TRAIN_LOSS] * n + ([EPOCH] * n if with_epochs else [])
+    tag = ["loss"] * n + (["epoch"] * n if with_epochs else [])
+    frame = make_frame(
+        metric, tag,
+        np.r_[steps, steps] if with_epochs else steps,
+        np.r_[epoch_col, epoch_col] if with_epochs else epoch_col,
+        np.r_[values, epochs] if with_epochs else values,
+        np.full(len(metric), np.nan),
+    )
+    return Run(name=name, path=Path(name), format="synthetic", scalars=frame)

@@ -1,0 +1,105 @@
+"""The analyzer on curves with known truth: the staircase, and the shapes that only look like it."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import corpus
+from synthetic import Curve, make_run
+
+import losscli
+from losscli.analysis import Settings, analyze
+
+
+def verdict(curve: Curve, **settings: float) -> str:
+    return analyze(make_run(curve), Settings(**settings)).verdict
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_staircase_is_stepped(seed: int) -> None:
+    a = analyze(make_run(Curve(drop=0.3, noise=0.05, seed=seed)))
+    assert a.verdict == "stepped"
+    assert [b.epoch for b in a.boundaries] == [1, 2, 3]
+    for b in a.boundaries:
+        assert b.drop == pytest.approx(0.3, abs=0.06)
+        assert b.stepped and b.share > 0.9
+    assert a.boundary_source == "logged epoch values"
+    assert "drops of" in a.reason and "epoch 1, 2 and 3 boundaries" in a.reason
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_steadily_falling_curve_is_smooth(seed: int) -> None:
+    assert verdict(Curve(slope=0.3, noise=0.05, seed=seed)) == "smooth"
+    assert verdict(Curve(decay=1.5, noise=0.02, seed=seed)) == "smooth"
+
+
+def test_five_noise_widths_with_ten_points_an_epoch_is_found() -> None:
+    # 4 epochs of 10 points, drops of 5 noise widths: found in most seeds; the same slope spread evenly never
+    hits = sum(verdict(Curve(per_epoch=10, drop=0.25, noise=0.05, seed=s)) == "stepped" for s in range(20))
+    false = sum(verdict(Curve(per_epoch=10, slope=0.25, noise=0.05, seed=s)) == "stepped" for s in range(20))
+    assert hits >= 16
+    assert false == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_shapes_that_are_not_a_staircase(seed: int) -> None:
+    # a sawtooth whose period is not the epoch (length-grouped batches)
+    assert verdict(Curve(sawtooth=0.4, sawtooth_period=0.37, slope=0.1, noise=0.02, seed=seed)) != "stepped"
+    # an early collapse, then flat
+    assert verdict(Curve(decay=3.0, noise=0.01, seed=seed)) != "stepped"
+
+
+def test_a_spike_at_a_boundary_is_not_a_step() -> None:
+    run = make_run(Curve(slope=0.1, noise=0.03, seed=3))
+    frame = run.scalars
+    at = frame.index[(frame["metric"] == "train/loss") & (frame["step"].isin([50, 100, 150]))]
+    frame.loc[at, "value"] += 2.0
+    assert analyze(run).verdict == "smooth"
+
+
+def test_a_drop_spread_over_the_first_tenth_still_counts() -> None:
+    assert verdict(Curve(drop=0.3, lag=0.1, noise=0.05, seed=1)) == "stepped"
+
+
+def test_one_crossed_boundary_is_enough() -> None:
+    a = analyze(make_run(Curve(epochs=1.4, drop=0.5, noise=0.05, per_epoch=60)))
+    assert a.verdict == "stepped"
+    assert len(a.boundaries) == 1
+
+
+def test_one_epoch_or_no_epochs_is_inconclusive() -> None:
+    a = analyze(make_run(Curve(epochs=0.9, slope=0.3)))
+    assert a.verdict == "inconclusive" and "never crosses" in a.reason
+    a = analyze(make_run(Curve(drop=0.3, noise=0.05), with_epochs=False))
+    assert a.verdict in ("inconclusive", "stepped")
+    if a.verdict == "stepped":
+        assert a.boundary_source == "inferred from recurring drops"
+
+
+def test_steps_per_epoch_setting_is_used_without_epoch_values() -> None:
+    a = analyze(make_run(Curve(drop=0.3, noise=0.05, per_epoch=40), with_epochs=False), Settings(steps_per_epoch=40))
+    assert a.verdict == "stepped"
+
+
+def test_too_few_points_per_epoch_is_inconclusive() -> None:
+    a = analyze(make_run(Curve(per_epoch=3, epochs=6, drop=0.3)))
+    assert a.verdict == "inconclusive"
+
+
+def test_real_staircase_and_eval_rise() -> None:
+    [run] = losscli.load(corpus("ts-medimind-10ep"))
+    a = analyze(run)
+    assert a.verdict == "stepped"
+    assert a.eval is not None and a.eval.rises
+    assert a.memorization
+    assert a.eval.best_epoch is not None and a.eval.best_epoch < 2
+
+
+def test_real_smooth_run() -> None:
+    [run] = losscli.load(corpus("ts-kgllm"))
+    assert analyze(run).verdict == "smooth"
+
+
+def test_thresholds_change_the_verdict() -> None:
+    curve = Curve(drop=0.3, noise=0.05, seed=2)
+    assert verdict(curve) == "stepped"
+    assert verdict(curve, min_t=1000.0) == "smooth"

@@ -1,0 +1,172 @@
+"""The Hugging Face Trainer reader, on real files: trainer_state.json, checkpoint folders, trainer_log.jsonl."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from conftest import corpus
+
+import losscli
+from losscli.errors import ParseError
+from losscli.frame import COLUMNS, EPOCH, EVAL_LOSS, LEARNING_RATE, TRAIN_LOSS
+
+
+def test_reads_every_training_entry_of_a_real_state_file() -> None:
+    [run] = losscli.load(corpus("ts-yc1999-alpaca"))
+    assert run.format == "trainer_state"
+    assert list(run.scalars.columns) == list(COLUMNS)
+    loss = run.metric(TRAIN_LOSS)
+    assert len(loss) == 1218
+    assert loss["step"].tolist() == list(range(1, 1219))
+    assert str(loss["step"].dtype) == "int64"
+    assert loss["tag"].iloc[0] == "loss"
+    assert loss["value"].iloc[0] == pytest.approx(1.5021)
+    assert loss["epoch"].iloc[-1] == pytest.approx(3.0)
+    assert len(run.metric(LEARNING_RATE)) == 1218
+    assert len(run.metric(EPOCH)) == 1218
+
+
+def test_summary_entry_goes_to_meta_not_the_curve() -> None:
+    [run] = losscli.load(corpus("ts-yc1999-alpaca"))
+    assert run.meta["summary"]["train_runtime"] > 0
+    assert "train/train_loss" not in run.metrics()
+    assert "train/train_runtime" not in run.metrics()
+    assert run.meta["num_train_epochs"] == 3
+    assert run.meta["max_steps"] == 1218
+
+
+def test_eval_entries_become_eval_metrics() -> None:
+    [run] = losscli.load(corpus("ts-medimind-10ep"))
+    ev = run.metric(EVAL_LOSS)
+    assert len(ev) == 23
+    assert ev["tag"].iloc[0] == "eval_loss"
+    assert "eval/accuracy" in run.metrics()
+    assert math.isfinite(ev["epoch"].iloc[0])
+
+
+def test_lfs_pointer_is_a_clear_error() -> None:
+    with pytest.raises(ParseError, match="Git LFS pointer"):
+        losscli.load(corpus("ts-observer-lfs-pointer"))
+
+
+def _state(path: Path, history: list[dict], **top: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"log_history": history, **top}))
+    return path
+
+
+def test_checkpoint_folders_are_one_run_read_from_the_latest(tmp_path: Path) -> None:
+    real = json.loads(corpus("ts-kgllm").joinpath("trainer_state.json").read_text())
+    history = real["log_history"]
+    out = tmp_path / "out"
+    _state(out / "checkpoint-40" / "trainer_state.json", [e for e in history if e["step"] <= 40])
+    _state(out / "checkpoint-80" / "trainer_state.json", [e for e in history if e["step"] <= 80])
+    runs = losscli.load(out)
+    assert len(runs) == 1
+    assert runs[0].meta["checkpoints"] == [40, 80]
+    assert runs[0].metric(TRAIN_LOSS)["step"].max() == 80
+    # the output folder's own file wins when it goes further
+    _state(out / "trainer_state.json", history)
+    [run] = losscli.load(out)
+    assert run.metric(TRAIN_LOSS)["step"].max() == 120
+    assert run.meta["source_files"] == [str(out / "trainer_state.json")]
+
+
+def test_a_broken_latest_checkpoint_falls_back_with_a_warning(tmp_path: Path) -> None:
+    history = json.loads(corpus("ts-kgllm").joinpath("trainer_state.json").read_text())["log_history"]
+    out = tmp_path / "out"
+    _state(out / "checkpoint-40" / "trainer_state.json", [e for e in history if e["step"] <= 40])
+    (out / "checkpoint-80").mkdir()
+    (out / "checkpoint-80" / "trainer_state.json").write_text('{"log_history": [{"loss": 1.0, "st')
+    [run] = losscli.load(out)
+    assert run.metric(TRAIN_LOSS)["step"].max() == 40
+    assert any("checkpoint-80" in w and "truncated" in w for w in run.warnings)
+
+
+def test_lone_checkpoint_folder_is_a_run(tmp_path: Path) -> None:
+    ckpt = tmp_path / "archive" / "checkpoint-60"
+    ckpt.mkdir(parents=True)
+    ckpt.joinpath("trainer_state.json").write_bytes(corpus("ts-curse-qa-6ep").joinpath("trainer_state.json").read_bytes())
+    [run] = losscli.load(ckpt)
+    assert run.name == "checkpoint-60"
+    assert run.meta["checkpoints"] == [60]
+    assert len(run.metric(EVAL_LOSS)) == 60
+
+
+def test_missing_epoch_values_stay_nan(tmp_path: Path) -> None:
+    path = _state(tmp_path / "r" / "trainer_state.json",
+                  [{"loss": 2.0 - i / 100, "step": i} for i in range(1, 31)], max_steps=30)
+    [run] = losscli.load(path.parent)
+    loss = run.metric(TRAIN_LOSS)
+    assert len(loss) == 30 and loss["epoch"].isna().all()
+    assert EPOCH not in run.metrics()
+
+
+def test_bare_nan_and_wrong_types_are_skipped_not_fatal(tmp_path: Path) -> None:
+    text = ('{"log_history": [{"loss": NaN, "step": 1, "epoch": 0.1}, {"loss": "oops", "step": 2},'
+            ' {"loss": 1.5, "step": "x"}, {"loss": 1.25, "step": 3, "epoch": 0.3}, [1, 2]]}')
+    path = tmp_path / "r" / "trainer_state.json"
+    path.parent.mkdir()
+    path.write_text(text)
+    [run] = losscli.load(path.parent)
+    loss = run.metric(TRAIN_LOSS)
+    assert loss["step"].tolist() == [1, 3]
+    assert math.isnan(loss["value"].iloc[0]) and loss["value"].iloc[1] == 1.25
+    assert any("skipped" in w for w in run.warnings)
+
+
+def test_steps_logged_again_after_a_restart_keep_the_later_values(tmp_path: Path) -> None:
+    history = [{"loss": 3.0 - s / 10, "step": s, "epoch": s / 10} for s in range(1, 11)]
+    history += [{"loss": 9.0, "step": s, "epoch": s / 10} for s in range(6, 13)]  # resumed from step 5
+    path = _state(tmp_path / "r" / "trainer_state.json", history)
+    [run] = losscli.load(path.parent)
+    loss = run.metric(TRAIN_LOSS)
+    assert loss["step"].tolist() == list(range(1, 13))
+    assert loss["value"].tolist()[5:] == [9.0] * 7
+    # 5 train-loss points and the 5 epoch values logged with them
+    assert any("10 points logged again" in w for w in run.warnings)
+
+
+def test_llama_factory_trainer_log() -> None:
+    [run] = losscli.load(corpus("tl-agosalvez-20ep"))
+    assert run.format == "trainer_log"
+    loss = run.metric(TRAIN_LOSS)
+    assert loss["step"].iloc[0] == 5 and loss["value"].iloc[0] == pytest.approx(2.0905)
+    assert len(run.metric(LEARNING_RATE)) == len(loss)
+    assert run.meta["max_steps"] == 240
+
+
+def test_trainer_log_beside_a_shorter_state_file_wins(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    lines = [json.dumps({"current_steps": s, "total_steps": 20, "loss": 2 - s / 20, "lr": 1e-4, "epoch": s / 10})
+             for s in range(1, 21)]
+    (out / "trainer_log.jsonl").write_text("\n".join(lines) + "\n")
+    _state(out / "trainer_state.json", [{"loss": 2.0, "step": 1, "epoch": 0.1}])
+    [run] = losscli.load(out)
+    assert run.format == "trainer_log"
+    assert run.metric(TRAIN_LOSS)["step"].max() == 20
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01binary\xff", b"[1, 2, 3]", b'{"log_history": 5}'])
+def test_unusable_state_files_raise_one_clear_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "r" / "trainer_state.json"
+    path.parent.mkdir()
+    path.write_bytes(content)
+    with pytest.raises(ParseError) as info:
+        losscli.load(path.parent)
+    assert str(path) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_lightning_metrics_csv_epoch_index_becomes_progress() -> None:
+    [run] = losscli.load(corpus("lt-slm-20ep"))
+    assert run.format == "lightning_csv"
+    loss = run.metric(TRAIN_LOSS)
+    assert len(loss) > 100
+    epochs = loss["epoch"].to_numpy()
+    assert (epochs[1:] >= epochs[:-1]).all()
+    assert 0 < epochs[0] < 1 and epochs[-1] > 19
