@@ -13,12 +13,10 @@ __all__ = ["__version__", "analyze", "classify", "load"]
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
     if name in ("load", "classify"):
-        from losscli import api
-
-        return getattr(api, name)
+        return getattr(importlib.import_module("losscli.api"), name)
     if name == "analyze":
-        from losscli.analysis.classify import analyze
-
-        return analyze
+        return importlib.import_module("losscli.analysis.classify").analyze
     raise AttributeError(f"module 'losscli' has no attribute {name!r}")

@@ -16,7 +16,6 @@ Versions the committed logs were made with:
 
 from __future__ import annotations
 
-import glob
 import json
 import math
 import os
@@ -177,7 +176,7 @@ def train_run(spec: RunSpec) -> str:
         os.environ.pop("TENSORBOARD_LOGGING_DIR", None)
     if "wandb" in spec.report_to:
         os.environ["WANDB_MODE"] = "offline"
-        os.environ["WANDB_DIR"] = os.path.abspath(spec.output_dir)
+        os.environ["WANDB_DIR"] = spec.output_dir
         os.environ["WANDB_PROJECT"] = "losscli-samples"
 
     model = make_model(spec.vocab, spec.seq_len, spec.n_layer, spec.n_embd, spec.n_head, seed=spec.seed)
@@ -224,6 +223,7 @@ def train_run(spec: RunSpec) -> str:
 
         if wandb.run is not None:
             wandb.finish()
+        wandb.teardown()  # so the next run re-reads WANDB_DIR
     strip_output_dir(spec.output_dir)
     return os.path.join(spec.output_dir, "trainer_state.json")
 
@@ -247,36 +247,30 @@ def strip_output_dir(output_dir: str) -> None:
 
 
 def trim_wandb_dir(wandb_dir: str, max_log_bytes: int = 64 * 1024) -> None:
-    """Keep run-*.wandb and files/ (config.yaml, wandb-summary.json,
-    wandb-metadata.json, small output.log); drop tmp/, big debug logs and
-    absolute symlinks."""
+    """Keep run-*.wandb, files/ (whatever wandb wrote there: with wandb-core in
+    offline mode that is output.log and requirements.txt only) and the small
+    logs/debug*.log; drop tmp/, oversized logs and every absolute symlink
+    (logs/debug-core.log points into ~/.cache). Relative symlinks (latest-run,
+    debug.log, debug-internal.log) are kept."""
+    for dirpath, dirnames, filenames in os.walk(wandb_dir):
+        for name in list(dirnames) + filenames:
+            p = os.path.join(dirpath, name)
+            if os.path.islink(p) and os.path.isabs(os.readlink(p)):
+                os.remove(p)
     for entry in os.listdir(wandb_dir):
         p = os.path.join(wandb_dir, entry)
-        if os.path.islink(p):
-            if os.path.isabs(os.readlink(p)):
-                os.remove(p)
-            continue
-        if entry.startswith(("offline-run-", "run-")) and os.path.isdir(p):
+        if entry.startswith(("offline-run-", "run-")) and os.path.isdir(p) and not os.path.islink(p):
             for sub in os.listdir(p):
                 sp = os.path.join(p, sub)
                 if sub == "tmp":
                     shutil.rmtree(sp)
-                elif sub == "logs":
-                    total = sum(os.path.getsize(f) for f in glob.glob(os.path.join(sp, "*")) if os.path.isfile(f))
-                    if total > max_log_bytes:
-                        shutil.rmtree(sp)
-                elif sub == "files":
+                elif sub in ("logs", "files"):
                     for f in os.listdir(sp):
                         fp = os.path.join(sp, f)
-                        if f == "output.log" and os.path.getsize(fp) > max_log_bytes:
+                        if os.path.isdir(fp):
+                            shutil.rmtree(fp)
+                        elif os.path.getsize(fp) > max_log_bytes:
                             os.remove(fp)
-                        elif f not in ("config.yaml", "wandb-summary.json", "wandb-metadata.json",
-                                       "output.log", "requirements.txt"):
-                            shutil.rmtree(fp) if os.path.isdir(fp) else os.remove(fp)
-                        elif f == "requirements.txt":
-                            os.remove(fp)
-        elif os.path.isfile(p) and entry.startswith("debug") and os.path.getsize(p) > max_log_bytes:
-            os.remove(p)
 
 
 # --------------------------------------------------------------------------
@@ -290,11 +284,26 @@ def _epoch_index(epoch: float) -> int:
     return max(0, math.ceil(round(epoch, 6)) - 1)
 
 
+def _slope(v: list[float]) -> float:
+    """Least-squares slope per logged point."""
+    n = len(v)
+    if n < 2:
+        return 0.0
+    xm = (n - 1) / 2
+    ym = statistics.fmean(v)
+    return sum((i - xm) * (y - ym) for i, y in enumerate(v)) / sum((i - xm) ** 2 for i in range(n))
+
+
 def summarize(state_path: str, k: int = 3) -> dict:
-    """Per-epoch mean train loss, boundary drops (mean of last k points before
-    the boundary minus mean of first k after it) against the noise inside
-    epochs (median over epochs of the std of point-to-point differences / sqrt 2),
-    and the eval losses."""
+    """Shape check of a trainer_state.json.
+
+    - per-epoch mean train loss;
+    - noise: median over epochs of std(point-to-point differences)/sqrt(2);
+    - inside drop: mean of first k points minus mean of last k points of an epoch;
+    - boundary drop: mean of the last k points before a boundary minus the
+      first k after it, and the *excess* drop: that minus what the local trend
+      (mean least-squares slope of the two epochs) predicts over the k-point gap.
+    """
     with open(state_path) as f:
         state = json.load(f)
     hist = state["log_history"]
@@ -312,13 +321,16 @@ def summarize(state_path: str, k: int = 3) -> dict:
             d = [b - a for a, b in zip(v, v[1:])]
             noises.append(statistics.pstdev(d) / math.sqrt(2))
     noise = statistics.median(noises) if noises else float("nan")
-    # within-epoch trend: drop from first k to last k points inside an epoch
-    inside = {e: statistics.fmean(by_epoch[e][:k]) - statistics.fmean(by_epoch[e][-k:]) for e in epochs if len(by_epoch[e]) >= 2 * k}
+    inside = {e: statistics.fmean(by_epoch[e][:k]) - statistics.fmean(by_epoch[e][-k:])
+              for e in epochs if len(by_epoch[e]) >= 2 * k}
     boundaries = []
     for a, b in zip(epochs, epochs[1:]):
-        before = statistics.fmean(by_epoch[a][-k:])
-        after = statistics.fmean(by_epoch[b][:k])
-        boundaries.append((a + 1, before, after, before - after))
+        kk = max(1, min(k, len(by_epoch[a]), len(by_epoch[b])))
+        before = statistics.fmean(by_epoch[a][-kk:])
+        after = statistics.fmean(by_epoch[b][:kk])
+        slope = statistics.fmean([_slope(by_epoch[a]), _slope(by_epoch[b])])
+        drop = before - after
+        boundaries.append(dict(boundary=a + 1, before=before, after=after, drop=drop, excess=drop + slope * kk))
     return dict(
         points=len(train),
         points_per_epoch={e: len(by_epoch[e]) for e in epochs},
@@ -336,14 +348,15 @@ def summarize(state_path: str, k: int = 3) -> dict:
 
 def format_summary(name: str, s: dict) -> str:
     lines = [f"== {name}: {s['points']} train points, global_step={s['global_step']}, "
-             f"epoch={s['final_epoch']:.3g}, points/epoch={list(s['points_per_epoch'].values())}"]
+             f"epoch={s['final_epoch']:.4g}, points/epoch={list(s['points_per_epoch'].values())}"]
     lines.append("   epoch mean train loss: " + ", ".join(f"e{e + 1}={m:.3f}" for e, m in s["epoch_means"].items()))
     lines.append("   drop inside epoch (first-k minus last-k): "
                  + ", ".join(f"e{e + 1}={d:+.3f}" for e, d in s["inside_drop"].items()))
     lines.append(f"   noise (within-epoch point std) ~ {s['noise']:.4f}")
-    for b, before, after, drop in s["boundaries"]:
-        ratio = drop / s["noise"] if s["noise"] and s["noise"] > 0 else float("nan")
-        lines.append(f"   boundary {b}: before={before:.3f} after={after:.3f} drop={drop:+.3f} ({ratio:+.1f} x noise)")
+    for b in s["boundaries"]:
+        r = b["excess"] / s["noise"] if s["noise"] and s["noise"] > 0 else float("nan")
+        lines.append(f"   boundary {b['boundary']}: before={b['before']:.3f} after={b['after']:.3f} "
+                     f"drop={b['drop']:+.3f} excess-over-trend={b['excess']:+.3f} ({r:+.1f} x noise)")
     if s["evals"]:
-        lines.append("   eval loss: " + ", ".join(f"{ep:.2f}:{v:.3f}" for ep, _, v in s["evals"]))
+        lines.append("   eval loss: " + ", ".join(f"{ep:.3g}:{v:.3f}" for ep, _, v in s["evals"]))
     return "\n".join(lines)

@@ -29,6 +29,9 @@ class Curve:
     smoothing: int = 1  # the logged value is the mean of this many underlying steps
     sawtooth: float = 0.0  # amplitude of a sawtooth whose period is not the epoch
     sawtooth_period: float = 0.37  # in epochs
+    restart: float = 0.0  # fall per epoch under a learning rate that restarts each epoch (cosine): no drop
+    collapse: bool = False  # the loss collapses within the first tenth of epoch 1, then stays flat
+    boundary_spike: float = 0.0  # one logged point just after each boundary sits this far below the curve
     seed: int = 0
 
 
@@ -46,6 +49,12 @@ def level(c: Curve, e: np.ndarray) -> np.ndarray:
     y = y - c.drop * steps
     if c.sawtooth:
         y = y + c.sawtooth * ((e / c.sawtooth_period) % 1.0)
+    if c.restart:
+        frac = e - np.floor(e)
+        lr_integral = 0.5 * (frac + np.sin(np.pi * frac) / np.pi)  # integral of 0.5 (1 + cos(pi f)) df
+        y = y - c.restart * (np.floor(e) + 2 * lr_integral)  # falls fast after each restart, continuous
+    if c.collapse:
+        y = y - (c.start - 0.05) * (1 - np.exp(-e / 0.03))
     return y
 
 
@@ -61,6 +70,9 @@ def sample(c: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         y = y + spikes * rng.exponential(8 * c.noise * np.sqrt(c.smoothing), fine)
     logged = y.reshape(n, c.smoothing).mean(axis=1)
     epochs = e_fine.reshape(n, c.smoothing)[:, -1]
+    if c.boundary_spike:
+        after = np.flatnonzero(np.diff(np.floor(epochs - 1e-9)) > 0) + 1
+        logged[after] -= c.boundary_spike
     steps = np.arange(1, n + 1) * c.smoothing
     return steps, epochs, logged
 

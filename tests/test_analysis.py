@@ -103,3 +103,10 @@ def test_thresholds_change_the_verdict() -> None:
     curve = Curve(drop=0.3, noise=0.05, seed=2)
     assert verdict(curve) == "stepped"
     assert verdict(curve, min_t=1000.0) == "smooth"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_restarts_spikes_and_collapse_are_not_steps(seed: int) -> None:
+    assert verdict(Curve(restart=0.5, noise=0.03, seed=seed)) != "stepped"
+    assert verdict(Curve(slope=0.2, boundary_spike=0.5, noise=0.03, seed=seed)) != "stepped"
+    assert verdict(Curve(collapse=True, noise=0.01, seed=seed)) != "stepped"

@@ -14,7 +14,7 @@ class Settings:
     min_t: float = 4.0  # the drop is this many of its own standard errors (it is not chance)
     min_z: float = 1.0  # ... and at least this many times the noise of single points (it is visible)
     min_share: float = 0.5  # ... and at least this share of the epoch-to-epoch decrease happens at the boundary
-    min_relative_drop: float = 0.005  # ... and the loss falls by at least this fraction of its level
+    min_relative_drop: float = 0.001  # ... and the loss falls by at least this fraction of its level
     placebo_factor: float = 2.0  # ... and it stands this far above the drops measured mid-epoch
     # Consecutive boundaries whose drops pass all but `min_t` (each t >= min_t / 2) step together when their
     # combined t (sum over sqrt(count)) reaches this:
