@@ -1,15 +1,16 @@
 """Read a W&B chart CSV export (see `wandb_export`) into one run per run line of the chart.
 
-Splitting `"<run> - <metric>"` when run names contain `" - "` themselves: when the x-axis is not the step, every run
-has a `"<run> - _step"` column, which names the runs exactly, and the other columns are matched against those names
-(the longest that fits). Otherwise each column is split where its metric part is shared by the most columns of the
-file (every run of a chart plots the same metrics), and on a tie at the last `" - "` (metric names rarely contain
-one, run names often do).
+Splitting `"<run> - <metric>"` when run names contain `" - "` themselves: when the x-axis is not the step,
+every run has a `"<run> - _step"` column, which names the runs exactly, and the other columns are matched
+against those names (the longest that fits). Otherwise each column is split where its metric part is shared by
+the most columns of the file (every run of a chart plots the same metrics), and on a tie at the last `" - "`
+(metric names rarely contain one, run names often do).
 
-Per run: the step is its `_step` column, else the x-axis when that is a step (`Step`, `_step`, `train/global_step`,
-...) or holds whole numbers, else the row number; an epoch x-axis (or a `train/epoch` line) fills the epoch column.
-Empty cells are missing values. `__MIN` / `__MAX` columns are not points; they only tell how many rows merged
-several logged points, which goes into the run's notes.
+Per run: the step is the x-axis when that is `train/global_step` (the HF Trainer's step, its charts' default
+x-axis), else the run's `_step` column, else the x-axis when that is a step (`Step`, `_step`) or holds whole
+numbers, else the row number; an epoch x-axis (or a `train/epoch` line) fills the epoch column. Empty cells
+are missing values. `__MIN` / `__MAX` columns are not points; they only tell how many rows merged several
+logged points, which goes into the run's notes.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 SEP = " - "
 STEP_SUFFIX = SEP + "_step"
 BOUNDS = ("__MIN", "__MAX")
-STEP_AXES = {"step", "_step", "train/global_step", "trainer/global_step", "global_step"}
+STEP_KEYS = ("train/global_step", "trainer/global_step")
+STEP_AXES = {"step", "_step", "global_step"}
 GROUP_PREFIX = "Group: "
 
 
@@ -107,19 +109,24 @@ def read_chart_csv(path: Path) -> list[Run]:
     return found
 
 
-def _steps(table: pd.DataFrame, x_axis: str, x_values: pd.Series, step_column: str | None) -> tuple[pd.Series, str]:
+def _steps(
+    table: pd.DataFrame, x_axis: str, x_values: pd.Series, step_column: str | None
+) -> tuple[pd.Series, str]:
     import numpy as np
     import pandas as pd
 
+    axis = x_axis.strip().lower()
+    if axis in STEP_KEYS:  # the HF Trainer's step, which its runs' charts use by default
+        return x_values, f"steps are the chart's x-axis `{x_axis}`"
     if step_column is not None:
         return table[step_column].astype(np.float64), ""
-    if x_axis.strip().lower() in STEP_AXES:
+    if axis in STEP_AXES:
         return x_values, ""
     finite = x_values.dropna()
     if len(finite) and bool(np.all(np.isfinite(finite))) and bool((finite == finite.round()).all()):
         return x_values, f"the chart's x-axis `{x_axis}` is used as the step"
     rows = pd.Series(np.arange(len(table), dtype=np.float64), index=table.index)
-    return rows, f"the chart's x-axis `{x_axis}` is not a step and there is no `_step` column: the row number is used"
+    return rows, f"the chart's x-axis `{x_axis}` has no step and there is no `_step` column: row numbers used"
 
 
 def _chart_run(path: Path, run: str, sub: pd.DataFrame, table: pd.DataFrame, metrics: dict[str, str],
@@ -135,17 +142,19 @@ def _chart_run(path: Path, run: str, sub: pd.DataFrame, table: pd.DataFrame, met
             differs = (low[rows] != high[rows]) & low[rows].notna() & high[rows].notna()
             merged = max(merged, int(differs.sum()))
     notes.insert(0, (
-        f"W&B chart export: these {int(rows.sum())} rows are the points the chart showed, sampled and bucketed by "
-        f"the W&B UI, not the full logged history ({merged} rows merged several points; __MIN/__MAX are not read), "
-        "so a staircase at epoch boundaries may look blurred; a history export (`run.history()`) has the exact curve"
+        f"W&B chart export: these {int(rows.sum())} rows are the points the chart showed, sampled and "
+        f"bucketed by the W&B UI, not the full logged history ({merged} rows merged several points; "
+        "__MIN/__MAX are not read), so a staircase at epoch boundaries may look blurred; "
+        "a history export (`run.history()`) has the exact curve"
     ))
     if step_note:
         notes.append(step_note)
     if run.startswith(GROUP_PREFIX):
         notes.append(f"`{run}` is a group's aggregate line, not a single run")
     meta: dict[str, Any] = {
-        "source_files": [str(path)], "export_run": run, "x_axis": str(table.columns[0]), "bucketed_rows": merged,
+        "source_files": [str(path)], "export_run": run, "x_axis": str(table.columns[0]),
+        "bucketed_rows": merged,
     }
-    return Run(name=f"{path.stem}:{run}", path=path, format="wandb_csv", scalars=result.frame, meta=meta,
+    return Run(name=run, path=path, format="wandb_csv", scalars=result.frame, meta=meta,
                warnings=warnings, notes=notes)
 

@@ -1,19 +1,22 @@
-"""W&B exports: a chart's "Export CSV" from the web UI, and `run.history()` / `scan_history()` tables saved to disk.
+"""W&B exports: a chart's "Export CSV" from the web UI, and `run.history()` / `scan_history()` tables saved to
+disk.
 
 **Chart CSV** (`wandb_csv`): a wide table whose first column is the chart's x-axis (`Step`, `_step`, `epoch`,
 `train/global_step`, ...), then for each run and metric `"<run> - <metric>"` with `__MIN` / `__MAX` companions
-(`"Group: <group> - <metric>"` for grouped lines), and `"<run> - _step"` when the x-axis is not the step. One file
-holds several runs: each becomes a run named `<file stem>:<run name>`. The rows are the chart's buckets, not the raw
-history, which every such run's notes say. See `wandb_chart` for how names containing `" - "` are split.
+(`"Group: <group> - <metric>"` for grouped lines), and `"<run> - _step"` when the x-axis is not the step. One
+file holds several runs: each becomes a run named `<file stem>:<run name>`. The rows are the chart's buckets,
+not the raw history, which every such run's notes say. See `wandb_chart` for how names containing `" - "` are
+split.
 
-**History export** (`wandb_history`): one row per logged step with `_step`, `_runtime`, `_timestamp` and the logged
-keys, as CSV (a pandas index column first is dropped), JSON (records, columns, index, split or table orient), JSONL
-or Parquet. It is one run, named after the file; its rows are mapped exactly as a run folder's (`wandb_history`).
+**History export** (`wandb_history`): one row per logged step with `_step`, `_runtime`, `_timestamp` and the
+logged keys, as CSV (a pandas index column first is dropped), JSON (records, columns, index, split or table
+orient), JSONL or Parquet. It is one run, named after the file; its rows are mapped exactly as a run folder's
+(`wandb_history`).
 
 Claims are strict so that other CSV logs are not taken: a chart CSV needs every column after the first to read
 `"<run> - <metric>"`, a history table needs a `_step` column (or `_runtime` with `_timestamp`, or
-`train/global_step`). A Lightning `metrics.csv` (`epoch,step,train_loss`) or a TensorBoard CSV (`Wall time,Step,
-Value`) has neither.
+`train/global_step`). A Lightning `metrics.csv` (`epoch,step,train_loss`) or a TensorBoard CSV (`Wall
+time,Step, Value`) has neither.
 """
 
 from __future__ import annotations
@@ -35,11 +38,13 @@ if TYPE_CHECKING:
 _HISTORY_MARKERS = ("_step", "train/global_step")
 _INDEX_COLUMNS = ("", "index", "Unnamed: 0", "__index_level_0__")
 _PARQUET_MAGIC = b"PAR1"
-_FOOTER_READ = 256 * 1024
+_RUN_FILES = ("wandb-summary.json", "wandb-metadata.json")  # a run folder's own files, not tables
+_FOOTER_READ = 64 * 1024
+_HISTORY_SAMPLES = 500  # `run.history()` returns this many sampled rows unless told otherwise
 
 
 def header_fields(head: bytes) -> list[str]:
-    """The CSV header's fields from the first bytes of a file (a header cut off by the head loses its last field)."""
+    """The CSV header's fields from a file's first bytes (a header cut off there loses its last field)."""
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     line, newline, _ = text.partition("\n")
     try:
@@ -49,18 +54,18 @@ def header_fields(head: bytes) -> list[str]:
     return fields if newline else fields[:-1]
 
 
-def is_history_header(fields: list[str]) -> bool:
-    names = set(fields)
-    return bool(names & set(_HISTORY_MARKERS)) or {"_runtime", "_timestamp"} <= names
-
-
 def is_chart_header(fields: list[str]) -> bool:
+    """Every column after the x-axis reads `"<run> - <metric>"`, and not all are `__MIN`/`__MAX`."""
     rest = fields[1:]
-    if not rest or is_history_header(fields):
-        return False
-    if not all(" - " in f for f in rest):
+    if not rest or not all(" - " in f for f in rest):
         return False
     return any(not f.endswith(("__MIN", "__MAX")) for f in rest)
+
+
+def is_history_header(fields: list[str]) -> bool:
+    names = set(fields)
+    marked = bool(names & set(_HISTORY_MARKERS)) or {"_runtime", "_timestamp"} <= names
+    return marked and not is_chart_header(fields)
 
 
 class WandbChartCsv(Format):
@@ -85,6 +90,8 @@ class WandbHistoryExport(Format):
         if suffix == ".csv":
             return is_history_header(header_fields(head))
         if suffix in (".json", ".jsonl", ".ndjson"):
+            if path.name in _RUN_FILES:
+                return False
             return b'"_step"' in head and b'"log_history"' not in head
         if suffix == ".parquet":
             return head.startswith(_PARQUET_MAGIC) and _parquet_has_step(path)
@@ -107,17 +114,23 @@ def _parquet_has_step(path: Path) -> bool:
 
 
 def read_history_export(path: Path) -> Run:
-    from losscli.parsers.wandb_history import describe, history_frame, steps_per_epoch
+    import pandas as pd
+
+    from losscli.parsers.wandb_history import describe, history_frame
 
     table, warnings = load_history_table(path)
     result = history_frame(table)
     if result.frame.empty:
         raise ParseError(path, "no numeric history values (only `_`-columns, text or media)")
     more_warnings, notes = describe(result, str(path))
+    if len(table) == _HISTORY_SAMPLES and "_step" in table.columns:
+        steps = pd.to_numeric(table["_step"], errors="coerce")
+        if steps.max() - steps.min() + 1 > _HISTORY_SAMPLES:
+            notes.append(f"{_HISTORY_SAMPLES} rows spread over {int(steps.max()) + 1} steps: this looks like "
+                         "`run.history()`'s default sample; `scan_history()` exports every row")
     meta: dict[str, Any] = {"source_files": [str(path)], "step_key": result.step_key or "row"}
-    spe = steps_per_epoch(result)
-    if spe:
-        meta["steps_per_epoch"] = spe
+    if result.steps_per_epoch:
+        meta["steps_per_epoch"] = result.steps_per_epoch
     return Run(name=path.stem, path=path, format="wandb_history", scalars=result.frame, meta=meta,
                warnings=warnings + more_warnings, notes=notes)
 
@@ -147,7 +160,7 @@ def _read_text(path: Path) -> str:
 
 
 def read_csv_table(path: Path) -> pd.DataFrame:
-    """A CSV with numbers where cells parse as numbers; text, booleans and empty cells become NaN or stay text."""
+    """A CSV with float columns: text, booleans and empty cells become NaN."""
     import pandas as pd
 
     try:
@@ -232,7 +245,7 @@ def _read_json(path: Path) -> pd.DataFrame:
         return pd.DataFrame({c: [data[c].get(label) for label in labels] for c in keys})
     if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
         return pd.DataFrame(data)
-    raise ParseError(path, "JSON is not a table of history rows (records, columns, index, split or table orient)")
+    raise ParseError(path, "JSON is not a table of history rows (records/columns/index/split/table orient)")
 
 
 FORMATS = [WandbChartCsv(), WandbHistoryExport()]

@@ -1,21 +1,22 @@
-"""Turn a W&B history table (one row per `wandb.log` call) into the run frame; shared by run folders and exports.
+"""Turn a W&B history table (one row per `wandb.log` call) into the run frame, for run folders and exports.
 
-The same rules apply whether the rows come from a `.wandb` transaction log or from a `run.history()` export, so one
-run read both ways gives the same frame:
+The same rules apply whether the rows come from a `.wandb` transaction log or from a `run.history()` export,
+so one run read both ways gives the same frame:
 
 - **Step.** `train/global_step` (the HF Trainer's step, which it tells W&B to plot against) or Lightning's
   `trainer/global_step` when the run logged one, else `_step` (W&B's own counter of `log` calls), else the row
   number. Rows without that step are left out.
-- **Epoch.** `train/epoch` (or `epoch`) on a row fills the row's epoch column, and is also the `train/epoch` metric;
-  the Trainer repeats it on the eval row of the same step, so only the first point per step is kept.
-- **Values.** Numeric cells only: empty cells, text, booleans, media and other objects are not points. Keys that
-  start with `_` (`_runtime`, `_timestamp`, `_wandb`) are bookkeeping; `_timestamp` fills the wall time.
-- **Names.** Each key maps to its canonical metric (`metric_names.canonical_metric`). When several keys of one table
-  map to the same canonical metric, the canonical name goes to the **densest** of them (the most points; on a tie,
-  the key already spelled canonically, then the first logged); the others keep their own name, and a key spelled
-  exactly like the canonical name that lost gets the suffix ` (sparser)`. So nanoGPT's `train/loss`, logged only at
-  the 21 eval iterations, gives way to its per-iteration `train/step_loss` (the curve to judge), and the HF Trainer's
-  summary `train/train_loss` never enters the curve at all.
+- **Epoch.** `train/epoch` (or `epoch`) on a row fills the row's epoch column, and is also the `train/epoch`
+  metric; the Trainer repeats it on the eval row right after the train row of the same step, so a point at
+  the same step as the one before it is dropped.
+- **Values.** Numeric cells only: empty cells, text, booleans, media and other objects are not points. Keys
+  that start with `_` (`_runtime`, `_timestamp`, `_wandb`) are bookkeeping; `_timestamp` fills the wall time.
+- **Names.** Each key maps to its canonical metric (`metric_names.canonical_metric`). When several keys of one
+  table map to the same canonical metric, the canonical name goes to the **densest** of them (the most points;
+  on a tie, the key already spelled canonically, then the first logged); the others keep their own name, and a
+  key spelled exactly like the canonical name that lost gets the suffix ` (sparser)`. So nanoGPT's
+  `train/loss`, logged only at the 21 eval iterations, gives way to its per-iteration `train/step_loss` (the
+  curve to judge), and the HF Trainer's summary `train/train_loss` never enters the curve at all.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from losscli.frame import EPOCH, empty_frame
+from losscli.frame import COLUMNS, EPOCH, empty_frame, make_frame
 from losscli.metric_names import canonical_metric
 from losscli.restarts import resolve_restarts
 
@@ -43,9 +44,8 @@ class HistoryResult:
     step_key: str  # the column the steps came from, or "" for the row number
     skipped_rows: int = 0  # rows without a step
     replaced: int = 0  # points replaced by a later log of the same step (a resumed run)
-    renamed: dict[str, str] = field(default_factory=dict)  # logged key -> metric, where the density rule decided
-    last_step: int | None = None
-    last_epoch: float | None = None
+    renamed: dict[str, str] = field(default_factory=dict)  # logged key -> metric, where density decided
+    steps_per_epoch: float | None = None
 
 
 def numeric_column(values: pd.Series) -> pd.Series:
@@ -97,7 +97,7 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
     epoch = numeric_column(table[epoch_key]) if epoch_key else pd.Series(np.nan, index=table.index)
     wall = numeric_column(table[TIMESTAMP]) if TIMESTAMP in columns else pd.Series(np.nan, index=table.index)
 
-    pieces: list[tuple[str, pd.Series]] = []  # (logged key, row mask), in column order
+    pieces: list[tuple[str, pd.Series, pd.Series]] = []  # (logged key, values, row mask), in column order
     for key in columns:
         if key.startswith("_") or key in STEP_KEYS or key == step_key:
             continue
@@ -108,11 +108,11 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
             repeat = logged.eq(logged.shift())
             mask &= ~repeat.reindex(mask.index, fill_value=False)
         if mask.any():
-            pieces.append((key, mask))
+            pieces.append((key, values, mask))
 
-    names, renamed = _metric_names([(k, int(m.sum())) for k, m in pieces])
+    names, renamed = _metric_names([(k, int(m.sum())) for k, _, m in pieces])
     parts = []
-    for key, mask in pieces:
+    for key, values, mask in pieces:
         rows = mask.to_numpy()
         count = int(rows.sum())
         parts.append(pd.DataFrame({
@@ -120,22 +120,17 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
             "tag": [key] * count,
             "step": step.to_numpy()[rows],
             "epoch": epoch.to_numpy()[rows],
-            "value": numeric_column(table[key]).to_numpy()[rows],
+            "value": values.to_numpy()[rows],
             "wall_time": wall.to_numpy()[rows],
         }))
     if not parts:
         return HistoryResult(empty_frame(), step_key, skipped)
-    from losscli.frame import make_frame
-
     joined = pd.concat(parts, ignore_index=True)
-    frame = make_frame(*(joined[c].to_numpy() for c in ("metric", "tag", "step", "epoch", "value", "wall_time")))
+    frame = make_frame(*(joined[c].to_numpy() for c in COLUMNS))
     frame, replaced = resolve_restarts(frame)
     result = HistoryResult(frame, step_key, skipped, replaced, renamed)
-    if has_step.any():
-        result.last_step = int(step[has_step].max())
-    finite_epoch = epoch[has_step & epoch.notna()]
-    if len(finite_epoch):
-        result.last_epoch = float(finite_epoch.max())
+    dated = has_step & epoch.notna()
+    result.steps_per_epoch = _steps_per_epoch(step[dated], epoch[dated])
     return result
 
 
@@ -169,18 +164,36 @@ def describe(result: HistoryResult, where: str) -> tuple[list[str], list[str]]:
     if result.skipped_rows:
         notes.append(f"{where}: {result.skipped_rows} history rows without `{result.step_key}` were left out")
     if result.replaced:
-        warnings.append(f"{where}: {result.replaced} points logged again after a restart; the later values are kept")
+        warnings.append(
+            f"{where}: {result.replaced} points logged again after a restart; the later values are kept"
+        )
     if not result.step_key:
         notes.append(f"{where}: no `_step` column; the row number is the step")
     elif result.step_key != RUN_STEP:
         notes.append(f"steps are `{result.step_key}`, not W&B's `_step`")
     for key, metric in result.renamed.items():
         if metric != canonical_metric(key):
-            notes.append(f"`{key}` is kept as `{metric}`: a denser series of the same kind is `{canonical_metric(key)}`")
+            denser = canonical_metric(key)
+            notes.append(f"`{key}` is kept as `{metric}`: a denser series of the same kind is `{denser}`")
     return warnings, notes
 
 
-def steps_per_epoch(result: HistoryResult) -> float | None:
-    if result.last_step and result.last_epoch and result.last_epoch > 0:
-        return result.last_step / result.last_epoch
+def _steps_per_epoch(step: pd.Series, epoch: pd.Series) -> float | None:
+    """Steps between the first rows of successive whole epochs; or step / epoch for a fractional epoch.
+
+    The HF Trainer logs a fractional epoch (`step / steps_per_epoch`); hand-written loops often log the epoch
+    index (0, 0, ..., 1, 1, ...), for which step / epoch would be wrong.
+    """
+    import numpy as np
+
+    if step.empty:
+        return None
+    whole = np.floor(epoch.to_numpy() + 1e-9)
+    steps = step.to_numpy()
+    starts = steps[np.flatnonzero(np.diff(whole) > 0) + 1]  # first row of each new whole epoch
+    if len(starts) >= 2:
+        return float(np.median(np.diff(starts)))
+    last_epoch = float(epoch.max())
+    if last_epoch > 0 and not np.allclose(epoch.to_numpy(), whole):
+        return float(steps.max()) / last_epoch
     return None

@@ -1,25 +1,27 @@
 """Read a W&B transaction log (`run-<id>.wandb`) without the wandb package: its block log, then its records.
 
-The file starts with a 7-byte header (`:W&B`, magic 0xBEE1 little-endian, version 0), then follows LevelDB's log
-format: 32 KiB blocks of chunks, each chunk a 7-byte header (CRC-32 little-endian, length uint16, type FULL=1,
-FIRST=2, MIDDLE=3, LAST=4) and its payload; a record too long for the rest of a block is split into FIRST, MIDDLE...,
-LAST chunks, and fewer than 7 bytes left at a block's end are zero padding. The header counts as part of block 0.
+The file starts with a 7-byte header (`:W&B`, magic 0xBEE1 little-endian, version 0), then follows LevelDB's
+log format: 32 KiB blocks of chunks, each chunk a 7-byte header (CRC-32 little-endian, length uint16, type
+FULL=1, FIRST=2, MIDDLE=3, LAST=4) and its payload; a record too long for the rest of a block is split into
+FIRST, MIDDLE..., LAST chunks, and fewer than 7 bytes left at a block's end are zero padding. The header
+counts as part of block 0.
 
-The checksum is W&B's own choice, not LevelDB's masked CRC-32C: plain IEEE CRC-32 (`zlib.crc32`) over the type byte
-and the payload. Sources: wandb/wandb `wandb/sdk/internal/datastore.py` (the Python writer: `zlib.crc32(data,
-crc32(chr(type)))`, header constants) and `core/pkg/leveldb/record.go` + `crc.go`, where wandb-core's store opens the
-log with `leveldb.CRCAlgoIEEE` (`crc32.Checksum(type+payload, IEEE)`; `CRCAlgoCustom` is LevelDB's masked CRC-32C).
+The checksum is W&B's own choice, not LevelDB's masked CRC-32C: plain IEEE CRC-32 (`zlib.crc32`) over the type
+byte and the payload. Sources: wandb/wandb `wandb/sdk/internal/datastore.py` (the Python writer:
+`zlib.crc32(data, crc32(chr(type)))`, header constants) and `core/pkg/leveldb/record.go` + `crc.go`, where
+wandb-core's store opens the log with `leveldb.CRCAlgoIEEE` (`crc32.Checksum(type+payload, IEEE)`;
+`CRCAlgoCustom` is LevelDB's masked CRC-32C).
 
-Each record is a protobuf `wandb_internal.Record` (wandb/proto/wandb_internal.proto). wandb's generated classes are
-not importable here, so the few fields needed are read with a small wire-format walker: varints and length-delimited
-fields only need the field numbers, and unknown fields (everything else wandb adds over time) are skipped by their
-wire type, so newer clients' records still decode. Damage never raises: a chunk with a bad checksum is skipped, a
-record cut off by the end of the file is dropped, and both are reported as warnings.
+Each record is a protobuf `wandb_internal.Record` (wandb/proto/wandb_internal.proto). wandb's generated
+classes are not importable here, so the few fields needed are read with a small wire-format walker: varints
+and length-delimited fields only need the field numbers, and unknown fields (everything else wandb adds over
+time) are skipped by their wire type, so newer clients' records still decode. Damage never raises: a chunk
+with a bad checksum is skipped, a record cut off by the end of the file is dropped, and both are reported as
+warnings.
 """
 
 from __future__ import annotations
 
-import math
 import struct
 import zlib
 from collections.abc import Iterator
@@ -42,7 +44,7 @@ RECORD_HISTORY, RECORD_SUMMARY, RECORD_CONFIG, RECORD_RUN, RECORD_EXIT = 2, 3, 5
 RUN_ID, RUN_PROJECT, RUN_CONFIG, RUN_SUMMARY, RUN_GROUP, RUN_DISPLAY_NAME, RUN_STARTING_STEP, RUN_RESUMED = (
     1, 3, 4, 5, 6, 8, 14, 18,
 )
-# HistoryItem / ConfigItem / SummaryItem share key=1, nested_key=2, value_json=16; HistoryItem adds a typed oneof
+# History/Config/SummaryItem share key=1, nested_key=2, value_json=16; HistoryItem adds a typed oneof
 ITEM_KEY, ITEM_NESTED_KEY, ITEM_VALUE_JSON = 1, 2, 16
 ITEM_NONE, ITEM_BOOL, ITEM_INT, ITEM_NUMBER, ITEM_TEXT, ITEM_JSON = 3, 4, 5, 6, 7, 8
 
@@ -63,7 +65,7 @@ def check_header(head: bytes) -> bool:
 
 
 def scan_log(path: Path, verify_checksums: bool = True) -> LogScan:
-    """Split the file into record payloads, skipping damaged chunks. Raises ParseError only for a foreign file."""
+    """Split the file into record payloads, skipping damaged chunks; ParseError only for a foreign file."""
     try:
         with path.open("rb") as handle:
             data = handle.read()
@@ -74,6 +76,7 @@ def scan_log(path: Path, verify_checksums: bool = True) -> LogScan:
             raise ParseError(path, "empty file")
         raise ParseError(path, "no `:W&B` header: not a W&B transaction log")
     scan = LogScan(version=data[6])
+    view = memoryview(data)
     pending: bytearray | None = None  # payload of a FIRST chunk waiting for its LAST
     pos = CHUNK_HEADER
     size = len(data)
@@ -99,7 +102,7 @@ def scan_log(path: Path, verify_checksums: bool = True) -> LogScan:
                 pending = None
             pos = block_end
             continue
-        if verify_checksums and zlib.crc32(data[start - 1:end]) != checksum:
+        if verify_checksums and zlib.crc32(view[start - 1:end]) != checksum:
             scan.bad_chunks.append(pos)  # skip this chunk only: the chunks after it carry their own checksums
             scan.broken_records += 1
             pending = None
@@ -137,8 +140,8 @@ def log_warnings(path: Path, scan: LogScan) -> list[str]:
     if scan.bad_chunks:
         where = ", ".join(str(o) for o in scan.bad_chunks[:5]) + (", ..." if len(scan.bad_chunks) > 5 else "")
         found.append(
-            f"{path}: {len(scan.bad_chunks)} damaged chunk(s) (bad checksum or length at byte {where}) were skipped; "
-            f"{scan.broken_records} record(s) lost"
+            f"{path}: {len(scan.bad_chunks)} damaged chunk(s) (bad checksum or length at byte {where}) "
+            f"were skipped; {scan.broken_records} record(s) lost"
         )
     if scan.truncated:
         found.append(f"{path}: the file ends inside a record (a run that crashed or is still writing); "
@@ -148,7 +151,7 @@ def log_warnings(path: Path, scan: LogScan) -> list[str]:
     return found
 
 
-# --- protobuf wire format -------------------------------------------------------------------------------------
+# --- protobuf wire format -----------------------------------------------------------------------------------
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -168,15 +171,28 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
     """Yield `(field number, wire type, value)`: an int for varints, bytes for the other wire types."""
     pos, size = 0, len(buf)
     while pos < size:
-        key, pos = _varint(buf, pos)
+        key = buf[pos]  # one-byte tags and lengths are the common case: read them inline
+        if key < 0x80:
+            pos += 1
+        else:
+            key, pos = _varint(buf, pos)
         number, wire = key >> 3, key & 7
+        if wire == 2:
+            if pos >= size:
+                raise ValueError("truncated field")
+            length = buf[pos]
+            if length < 0x80:
+                pos += 1
+            else:
+                length, pos = _varint(buf, pos)
+            end = pos + length
+            if end > size:
+                raise ValueError("truncated field")
+            yield number, wire, buf[pos:end]
+            pos = end
+            continue
         if wire == 0:
             value, pos = _varint(buf, pos)
-        elif wire == 2:
-            length, pos = _varint(buf, pos)
-            if pos + length > size:
-                raise ValueError("truncated field")
-            value, pos = buf[pos:pos + length], pos + length
         elif wire == 1:
             value, pos = buf[pos:pos + 8], pos + 8
         elif wire == 5:
@@ -196,14 +212,32 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def decode_item(buf: bytes) -> tuple[str, Any]:
-    """A HistoryItem, SummaryItem or ConfigItem: its key (`nested_key` joined with "/") and its value.
-
-    A typed value (written by newer clients with `x_history_value_encoding` "typed") wins over `value_json`;
-    `value_json` is JSON text, where wandb spells non-finite floats `NaN`, `Infinity`, `-Infinity`.
-    """
+def json_value(text: str) -> Any:
+    """A `value_json` text as a Python value (wandb writes non-finite floats as `NaN`, `Infinity`)."""
     import json
 
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        return float(text)  # the common case, and much faster than the JSON parser
+    except ValueError:
+        pass
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+class RawJson(str):
+    """A `value_json` text not parsed yet (see `decode_item(parse=False)`)."""
+
+
+def decode_item(buf: bytes, parse: bool = True) -> tuple[str, Any]:
+    """A HistoryItem, SummaryItem or ConfigItem: its key (`nested_key` joined with "/") and its value.
+
+    A typed value (written by newer clients with `x_history_value_encoding` "typed") wins over `value_json`.
+    With `parse=False` a JSON value comes back as `RawJson` text, for values mostly overwritten later.
+    """
     key = ""
     nested: list[str] = []
     typed: tuple[bool, Any] = (False, None)
@@ -232,15 +266,40 @@ def decode_item(buf: bytes) -> tuple[str, Any]:
         return name, typed[1]
     if value_json is None:
         return name, None
-    try:
-        return name, json.loads(value_json)
-    except ValueError:
-        return name, value_json
+    return name, json_value(value_json) if parse else RawJson(value_json)
 
 
-def decode_items(buf: bytes, wanted: int = 1) -> dict[str, Any]:
-    """The items of a History/Summary/Config record (`update` is field 1; `remove`, field 2, is ignored)."""
-    return dict(decode_item(v) for n, w, v in fields(buf) if n == wanted and w == 2)
+def decode_items(buf: bytes, parse: bool = True) -> dict[str, Any]:
+    """The `update` items (field 1) of a History, Summary or Config record."""
+    return dict(decode_item(v, parse) for n, w, v in fields(buf) if n == 1 and w == 2)
+
+
+def decode_update(buf: bytes, parse: bool = True) -> tuple[dict[str, Any], list[str]]:
+    """A Summary or Config record: its `update` items (field 1) and the keys it `remove`s (field 2)."""
+    updates: dict[str, Any] = {}
+    removed: list[str] = []
+    for number, wire, value in fields(buf):
+        if number == 1 and wire == 2:
+            key, item = decode_item(value, parse)
+            updates[key] = item
+        elif number == 2 and wire == 2:
+            removed.append(decode_item(value, parse=False)[0])
+    return updates, removed
+
+
+def decode_history(buf: bytes) -> dict[str, Any]:
+    """A HistoryRecord's row; `_step` from its `step` field (HistoryStep.num) when no item carries it."""
+    row: dict[str, Any] = {}
+    step: int | None = None
+    for number, wire, value in fields(buf):
+        if number == 1 and wire == 2:
+            key, item = decode_item(value)
+            row[key] = item
+        elif number == 2 and wire == 2:
+            step = next((v for n, w, v in fields(value) if n == 1 and w == 0), 0)
+    if row and step is not None and "_step" not in row:
+        row["_step"] = _signed(step)
+    return row
 
 
 def decode_run(buf: bytes) -> dict[str, Any]:
@@ -253,7 +312,7 @@ def decode_run(buf: bytes) -> dict[str, Any]:
         elif number == RUN_CONFIG and wire == 2:
             found.setdefault("config", {}).update(decode_items(value))
         elif number == RUN_SUMMARY and wire == 2:
-            found.setdefault("summary", {}).update(decode_items(value))
+            found.setdefault("summary", {}).update(decode_items(value, parse=False))
         elif number == RUN_STARTING_STEP and wire == 0:
             found["starting_step"] = _signed(value)
         elif number == RUN_RESUMED and wire == 0:

@@ -1,12 +1,13 @@
 """W&B local run folders (`wandb/run-*/`, `wandb/offline-run-*/`), read from their `run-<id>.wandb` file.
 
-The `.wandb` transaction log holds everything the run logged, whether it was synced or not; it is read natively
-(`wandb_log`), without the wandb package and without network. From its records come the history rows (the curve,
-mapped by `wandb_history`), the run's display name, its config (epochs, batch size, ...) and its summary.
+The `.wandb` transaction log holds everything the run logged, whether it was synced or not; it is read
+natively (`wandb_log`), without the wandb package and without network. From its records come the history rows
+(the curve, mapped by `wandb_history`), the run's display name, its config (epochs, batch size, ...) and its
+summary.
 
 Folder claims: a `wandb/` folder's run sub-folders, each with its `files/`, `logs/` and `tmp/` inside; the
-`latest-run` link (and the `debug*.log` links) point into one of those and are used up without being read again. A
-run folder given directly is claimed by itself.
+`latest-run` link (and the `debug*.log` links) point into one of those and are used up without being read
+again. A run folder given directly is claimed by itself.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
 _RUN_DIR = re.compile(r"^(offline-)?run-[\w.-]+$")
 _LOG_FILE = re.compile(r"^run-[\w.-]*\.wandb$")
 _RUN_PARTS = ("files", "logs", "tmp")
+_INFO_META = ("run_id", "project", "group", "display_name", "resumed")
 # config keys, in order of preference, for the meta fields the analysis reads
 _CONFIG_META = {
     "num_train_epochs": ("num_train_epochs", "epochs", "num_epochs", "max_epochs", "n_epochs"),
@@ -51,26 +53,30 @@ class WandbRunFormat(Format):
             return FolderClaim([source], used_files=set(own), used_dirs={d for d in dirs if d in _RUN_PARTS})
         sources: list[Source] = []
         used: set[str] = set()
-        for name in sorted(dirs):
+        claimed: set[str] = set()
+        # real folders first, so that a link to one of them (`latest-run`) is not a second run
+        for name in sorted(dirs, key=lambda d: ((folder / d).is_symlink(), d)):
             path = folder / name
-            if not _RUN_DIR.match(name) or path.is_symlink():
+            target = os.path.realpath(path)
+            if not _RUN_DIR.match(name) or target in claimed:
                 continue
             logs = _log_files(path)
             if logs:
                 sources.append(Source(self.name, path, tuple(logs)))
                 used.add(name)
+                claimed.add(target)
         if not sources:
             return None
-        claimed = {os.path.realpath(s.path) for s in sources}
-        for name in dirs:  # `latest-run` and other links to a run already claimed
+
+        def into_claimed(name: str) -> bool:  # `latest-run`, `debug.log`: links to or into a claimed run
             path = folder / name
-            if path.is_symlink() and os.path.realpath(path) in claimed:
-                used.add(name)
-        used_files = set()
-        for name in files:  # `debug.log`, `debug-internal.log`: links into a run's logs/
-            path = folder / name
-            if path.is_symlink() and any(os.path.realpath(path).startswith(c + os.sep) for c in claimed):
-                used_files.add(name)
+            if not path.is_symlink():
+                return False
+            target = os.path.realpath(path)
+            return any(target == c or target.startswith(c + os.sep) for c in claimed)
+
+        used |= {d for d in dirs if into_claimed(d)}
+        used_files = {f for f in files if into_claimed(f)}
         return FolderClaim(sources, used_files=used_files, used_dirs=used)
 
     def claim_file(self, path: Path, head: bytes) -> bool:
@@ -83,14 +89,14 @@ class WandbRunFormat(Format):
         return [read_wandb_file(files[0], source.path, options)]
 
 
-def read_wandb_file(path: Path, run_path: Path, options: ReadOptions = ReadOptions()) -> Run:  # noqa: B008
-    """Read one `.wandb` file into a run; damage becomes warnings, only an unreadable file raises ParseError."""
+def read_wandb_file(path: Path, run_path: Path, options: ReadOptions | None = None) -> Run:
+    """Read one `.wandb` file into a run; damage becomes warnings, only an unreadable file is a ParseError."""
     import pandas as pd
 
     from losscli.parsers import wandb_log as log
-    from losscli.parsers.wandb_history import describe, history_frame, steps_per_epoch
+    from losscli.parsers.wandb_history import describe, history_frame
 
-    scan = log.scan_log(path, verify_checksums=options.verify_checksums)
+    scan = log.scan_log(path, verify_checksums=(options or ReadOptions()).verify_checksums)
     warnings = log.log_warnings(path, scan)
     rows: list[dict[str, Any]] = []
     info: dict[str, Any] = {}
@@ -99,17 +105,19 @@ def read_wandb_file(path: Path, run_path: Path, options: ReadOptions = ReadOptio
     undecodable = 0
     exited = False
     for payload in scan.records:
-        try:
-            exited |= _take_record(payload, rows, info, config, summary)
-        except (ValueError, UnicodeDecodeError):
-            undecodable += 1
+        taken = _take_record(payload, rows, info, config, summary)
+        undecodable += taken is None
+        exited |= taken is True
     if undecodable:
         warnings.append(f"{path}: {undecodable} records could not be decoded and were skipped")
     if not scan.records:
-        problem = "no complete record" + (" (the file is damaged)" if scan.bad_chunks or scan.truncated else "")
-        raise ParseError(path, problem)
+        damaged = " (the file is damaged)" if scan.bad_chunks or scan.truncated else ""
+        raise ParseError(path, "no complete record" + damaged)
     if undecodable == len(scan.records):
         raise ParseError(path, "no record could be decoded: not a W&B run log")
+    if not rows and not info and not config:
+        damage = "; the file is damaged" if scan.bad_chunks or scan.truncated else ""
+        raise ParseError(path, f"no run record and no history in the complete records{damage}")
 
     result = history_frame(pd.DataFrame(rows))
     more_warnings, notes = describe(result, str(path))
@@ -121,11 +129,11 @@ def read_wandb_file(path: Path, run_path: Path, options: ReadOptions = ReadOptio
 
     folder = run_path if run_path.is_dir() else path.parent
     meta: dict[str, Any] = {"source_files": [str(path)], "step_key": result.step_key or "row"}
-    meta.update({k: v for k, v in info.items() if k in ("run_id", "project", "group", "display_name", "resumed")})
+    meta.update({k: v for k, v in info.items() if k in _INFO_META})
     meta.update(_config_meta(config))
-    spe = steps_per_epoch(result)
-    if spe:
-        meta["steps_per_epoch"] = spe
+    if result.steps_per_epoch:
+        meta["steps_per_epoch"] = result.steps_per_epoch
+    summary = {k: log.json_value(v) if isinstance(v, log.RawJson) else v for k, v in summary.items()}
     numbers = {k: v for k, v in summary.items() if _is_number(v) and not k.startswith("_")}
     if numbers:
         meta["summary"] = numbers
@@ -135,26 +143,35 @@ def read_wandb_file(path: Path, run_path: Path, options: ReadOptions = ReadOptio
 
 
 def _take_record(payload: bytes, rows: list[dict[str, Any]], info: dict[str, Any], config: dict[str, Any],
+                 summary: dict[str, Any]) -> bool | None:
+    """Fold one Record into what is collected: True for the exit record, None when it does not decode."""
+    try:
+        return _fold_record(payload, rows, info, config, summary)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _fold_record(payload: bytes, rows: list[dict[str, Any]], info: dict[str, Any], config: dict[str, Any],
                  summary: dict[str, Any]) -> bool:
-    """Fold one Record into what is collected; return True for the run's exit record."""
     from losscli.parsers import wandb_log as log
 
     for number, wire, value in log.fields(payload):
         if wire != 2:
             continue
         if number == log.RECORD_HISTORY:
-            row = log.decode_items(value)
+            row = log.decode_history(value)
             if row:
-                step_num = _history_step(value)
-                if step_num is not None and "_step" not in row:
-                    row["_step"] = step_num
                 rows.append(row)
-        elif number == log.RECORD_SUMMARY:
-            summary.update(log.decode_items(value))
-            for key in log.decode_items(value, wanted=2):
+        elif number == log.RECORD_SUMMARY:  # one per `log` call: values are parsed only at the end
+            updates, removed = log.decode_update(value, parse=False)
+            summary.update(updates)
+            for key in removed:
                 summary.pop(key, None)
         elif number == log.RECORD_CONFIG:
-            config.update(log.decode_items(value))
+            updates, removed = log.decode_update(value)
+            config.update(updates)
+            for key in removed:
+                config.pop(key, None)
         elif number == log.RECORD_RUN:
             run = log.decode_run(value)
             config.update(run.pop("config", {}))
@@ -163,16 +180,6 @@ def _take_record(payload: bytes, rows: list[dict[str, Any]], info: dict[str, Any
         elif number == log.RECORD_EXIT:
             return True
     return False
-
-
-def _history_step(history: bytes) -> int | None:
-    """HistoryRecord.step.num (field 2, a HistoryStep whose field 1 is the step), 0 when present but empty."""
-    from losscli.parsers import wandb_log as log
-
-    for number, wire, value in log.fields(history):
-        if number == 2 and wire == 2:
-            return next((v for n, w, v in log.fields(value) if n == 1 and w == 0), 0)
-    return None
 
 
 def _is_number(value: Any) -> bool:
