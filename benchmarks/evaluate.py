@@ -107,8 +107,8 @@ def grid(quick: bool) -> None:
     }
     hard_rows = []
     for name, make in hard.items():
-        verdicts = Counter(analyze(make_run(make(s, pe))).verdict for s in range(10) for pe in (10, 50, 300))
-        count += 30
+        verdicts = Counter(analyze(make_run(make(s, pe))).verdict for s in range(10) for pe in (3, 5, 10, 50, 300))
+        count += 50
         hard_rows.append((name, verdicts))
     elapsed = time.perf_counter() - start
 
@@ -138,7 +138,7 @@ def grid(quick: bool) -> None:
     by_epochs = Counter((c.epochs, c.per_epoch) for c, _ in missed)
     if missed:
         print("  missed by (epochs, points/epoch):", dict(sorted(by_epochs.items())))
-    print("\nshapes that are not a staircase (10 seeds x 10, 50, 300 points/epoch):")
+    print("\nshapes that are not a staircase (10 seeds x 3, 5, 10, 50, 300 points/epoch):")
     for name, verdicts in hard_rows:
         print(f"  {name:<34}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
 

@@ -80,8 +80,15 @@ def test_steps_per_epoch_setting_is_used_without_epoch_values() -> None:
     assert a.verdict == "stepped"
 
 
+def test_sparse_logging_is_judged_from_epoch_levels() -> None:
+    a = analyze(make_run(Curve(per_epoch=3, epochs=6, drop=0.3, noise=0.03)))
+    assert a.verdict == "stepped"
+    assert any("epoch levels" in note for note in a.notes)
+    assert analyze(make_run(Curve(per_epoch=3, epochs=6, slope=0.3, noise=0.03))).verdict == "smooth"
+
+
 def test_too_few_points_per_epoch_is_inconclusive() -> None:
-    a = analyze(make_run(Curve(per_epoch=3, epochs=6, drop=0.3)))
+    a = analyze(make_run(Curve(per_epoch=1, epochs=12, drop=0.3)))
     assert a.verdict == "inconclusive"
 
 

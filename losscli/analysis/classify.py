@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from losscli.analysis import boundaries as bounds
+from losscli.analysis.epoch_levels import epoch_level_drops
 from losscli.analysis.eval_findings import eval_finding
 from losscli.analysis.fits import fit_slope
 from losscli.analysis.evidence import Measurement, measure, placebo_ts
@@ -68,6 +69,13 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
         if m is not None:
             k = found.first_epoch + int(np.flatnonzero(found.steps == b)[0])
             measured.append((k, m))
+    if not measured and len(crossed) >= 2:
+        levels = epoch_level_drops(x, y, crossed, epoch_len)
+        first = found.first_epoch + int(np.flatnonzero(found.steps == crossed[0])[0])
+        measured = [(first + int(np.flatnonzero(crossed == m.at)[0]), m) for m in levels]
+        if measured:
+            notes.append("few points per epoch: drops measured from a model of epoch levels, not per boundary")
+            placebo_level = 0.0
     if not measured:
         per_epoch = len(x) / max(len(crossed) + 1, 1)
         return result(INCONCLUSIVE, f"too few points per epoch to measure a boundary (about {per_epoch:.0f})",

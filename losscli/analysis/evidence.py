@@ -28,7 +28,7 @@ class Measurement:
     z: float
     t: float
     share: float
-    fit: StepFit
+    fit: StepFit | None  # None when measured from epoch levels (sparse logging)
 
     @property
     def relative_drop(self) -> float:

@@ -1,0 +1,55 @@
+"""Boundary drops from a whole-run model of epoch levels, for runs logged too sparsely to fit each boundary.
+
+With three or four points an epoch (`logging_steps` close to the epoch length) no boundary has enough points on
+each side for its own fit. The run as a whole still tells a staircase from a slope: the model gives every epoch
+its own level and all epochs one shared slope inside the epoch,
+
+    y = a[k] + s · (position inside epoch k, in epochs),
+
+so the drop at boundary k is a[k-1] + s - a[k] (the end of epoch k-1 minus the start of epoch k), with its
+standard error from the fit. A smooth curve puts its fall into `s`; a staircase into the `a` steps.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from losscli.analysis.evidence import Measurement, _ratio
+from losscli.analysis.fits import normal_equivalent, robust_lstsq
+
+
+def epoch_level_drops(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray,
+                      epoch_len: float) -> list[Measurement]:
+    """One measurement per boundary between two epochs that both have points; [] when the model cannot be fitted."""
+    epoch = np.searchsorted(boundaries, x, side="left")  # a point exactly at a boundary ends the epoch before
+    starts = np.r_[boundaries[0] - epoch_len, boundaries][epoch]
+    position = (x - starts) / epoch_len
+    present, counts = np.unique(epoch, return_counts=True)
+    if len(present) < 3 or np.count_nonzero(counts >= 2) < 2:
+        return []
+    column = {k: i for i, k in enumerate(present)}
+    design = np.zeros((len(x), len(present) + 1))
+    design[np.arange(len(x)), [column[k] for k in epoch]] = 1.0
+    design[:, -1] = position
+    dof = len(x) - design.shape[1]
+    if dof < 3:
+        return []
+    coef, cov, sigma = robust_lstsq(design, y)
+    slope = float(coef[-1])
+    out = []
+    for k_prev, k_next in zip(present[:-1], present[1:]):
+        if k_next != k_prev + 1:
+            continue
+        i, j, s = column[k_prev], column[k_next], design.shape[1] - 1
+        before, after = float(coef[i] + slope), float(coef[j])
+        drop = before - after
+        var = (cov[i, i] + cov[j, j] + cov[s, s] - 2 * cov[i, j] + 2 * cov[i, s] - 2 * cov[j, s])
+        se = math.sqrt(var) if var > 0 and np.isfinite(var) else math.inf
+        share = drop / (drop + max(-slope, 0.0)) if drop > 0 else 0.0
+        out.append(Measurement(
+            at=float(boundaries[k_prev]), before=before, after=after, drop=drop, z=_ratio(drop, sigma),
+            t=normal_equivalent(_ratio(drop, se), dof), share=share, fit=None,
+        ))
+    return out
