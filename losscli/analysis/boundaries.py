@@ -26,6 +26,7 @@ class Boundaries:
     source: str
     steps_per_epoch: float
     first_epoch: int = 1
+    covered: float | None = None  # epochs the run covers, when the epoch values say it
 
 
 def from_epoch_values(steps: np.ndarray, epochs: np.ndarray) -> Boundaries | None:
@@ -38,6 +39,8 @@ def from_epoch_values(steps: np.ndarray, epochs: np.ndarray) -> Boundaries | Non
     s, e = s[order], np.maximum.accumulate(e[order])  # epochs never go back; a stray lower value is ignored
     if e[-1] <= e[0]:
         return None
+    if _is_epoch_index(e):
+        return _from_epoch_index(s, e)
     ks = np.arange(max(math.floor(e[0]) + 1, 1), math.floor(e[-1]) + 1)
     # The step at which epoch k is reached: first index with e >= k, interpolated with the point before it.
     idx = np.searchsorted(e, ks, side="left")
@@ -50,7 +53,22 @@ def from_epoch_values(steps: np.ndarray, epochs: np.ndarray) -> Boundaries | Non
         out[i] = s1 if e1 == e0 else s0 + (k - e0) / (e1 - e0) * (s1 - s0)
     span = (e[-1] - e[0])
     per_epoch = (s[-1] - s[0]) / span if span > 0 else math.nan
-    return Boundaries(out, FROM_EPOCHS, float(per_epoch), int(ks[0]) if len(ks) else 1)
+    return Boundaries(out, FROM_EPOCHS, float(per_epoch), int(ks[0]) if len(ks) else 1, float(e[-1]))
+
+
+def _is_epoch_index(e: np.ndarray) -> bool:
+    """Hand-written loops often log the 0-based epoch index (0, 0, ..., 1, 1, ...) instead of progress."""
+    return bool(np.all(e == np.floor(e))) and len(np.unique(e)) * 2 <= len(e)
+
+
+def _from_epoch_index(s: np.ndarray, e: np.ndarray) -> Boundaries:
+    """Boundary k lies midway between the last step logged in epoch k-1 and the first logged in epoch k."""
+    change = np.flatnonzero(np.diff(e) > 0)
+    ks = e[change + 1].astype(int)
+    steps = (s[change] + s[change + 1]) / 2
+    per_epoch = float(np.median(np.diff(steps))) if len(steps) > 1 else float(steps[0]) if len(steps) else math.nan
+    covered = float(e[-1]) + (s[-1] - steps[-1]) / per_epoch if len(steps) and per_epoch > 0 else float(e[-1])
+    return Boundaries(steps, FROM_EPOCHS + " (epoch index)", per_epoch, int(ks[0]) if len(ks) else 1, covered)
 
 
 def from_steps_per_epoch(steps_per_epoch: float, last_step: float, source: str) -> Boundaries | None:

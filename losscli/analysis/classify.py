@@ -36,7 +36,7 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
 
     def result(verdict: str, reason: str, score: float = 0.0, found: bounds.Boundaries | None = None,
                measured: tuple[Boundary, ...] = (), late: tuple[int, ...] = ()) -> Analysis:
-        covered = epochs_covered
+        covered = found.covered if found is not None and found.covered is not None else epochs_covered
         if covered is None and found is not None and len(x):
             covered = float(x[-1] / found.steps_per_epoch)
         memorization = bool(verdict == STEPPED and finding is not None and finding.rises)
