@@ -21,12 +21,10 @@ def display_curves(run: Run, max_points: int = 2000) -> dict[str, dict[str, list
 
     curves: dict[str, dict[str, list[Any]]] = {}
     for metric in DISPLAY_METRICS:
-        rows = run.metric(metric)
-        if rows.empty:
+        rows = run.series(metric)
+        if len(rows) == 0:
             continue
-        step = rows["step"].to_numpy(dtype=np.float64)
-        value = rows["value"].to_numpy(dtype=np.float64)
-        epoch = rows["epoch"].to_numpy(dtype=np.float64)
+        step, value, epoch = rows.step.astype(np.float64), rows.value, rows.epoch
         ok = np.isfinite(value)
         step, value, epoch = step[ok], value[ok], epoch[ok]
         if len(step) > max_points:

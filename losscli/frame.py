@@ -1,16 +1,20 @@
 """The common run frame: the one shape every parser produces and every analysis and reporter reads.
 
-A `Run` holds its scalars as one long pandas DataFrame with fixed columns (`COLUMNS`), so that adding a log format
-never touches the analyzer or the reporters. pandas is imported only when a frame is built, to keep start-up short.
+A `Run` holds its scalars in long form with fixed columns (`COLUMNS`): `metric`, `tag` (the name as logged), `step`
+(int64), `epoch` (float64, NaN where unknown), `value` (float64), `wall_time` (float64, NaN where unknown).
+`Run.scalars` is that table as a pandas DataFrame, for users and reporters. Readers may hand over either a
+DataFrame or plain numpy `Columns`; the analysis works on numpy columns, so judging a run whose reader builds
+`Columns` never imports pandas (its import alone costs a shell loop more than the rest of the work).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 COLUMNS = ("metric", "tag", "step", "epoch", "value", "wall_time")
@@ -22,63 +26,137 @@ GRAD_NORM = "train/grad_norm"
 EPOCH = "train/epoch"
 
 
-@dataclass
+@dataclass(frozen=True)
+class Columns:
+    """The frame's columns as numpy arrays of equal length (metric and tag as object arrays of str)."""
+
+    metric: np.ndarray
+    tag: np.ndarray
+    step: np.ndarray
+    epoch: np.ndarray
+    value: np.ndarray
+    wall_time: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    def take(self, index: Any) -> Columns:
+        return Columns(*(getattr(self, c)[index] for c in COLUMNS))
+
+    def to_frame(self) -> pd.DataFrame:
+        return make_frame(*(getattr(self, c) for c in COLUMNS))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Columns:
+        import numpy as np
+
+        return cls(
+            frame["metric"].to_numpy(dtype=object), frame["tag"].to_numpy(dtype=object),
+            frame["step"].to_numpy(dtype=np.int64), frame["epoch"].to_numpy(dtype=np.float64),
+            frame["value"].to_numpy(dtype=np.float64), frame["wall_time"].to_numpy(dtype=np.float64),
+        )
+
+
 class Run:
     """One training run, whatever wrote it.
 
     `meta` holds what the log knows about the training (`num_train_epochs`, `max_steps`, `steps_per_epoch`,
     `train_batch_size`, `logging_steps`, `checkpoints`, `source_files`, ...). `warnings` are problems found while
-    reading that did not stop it (a truncated last record, replaced points after a restart).
+    reading that did not stop it (a truncated last record, replaced points after a restart); `notes` are facts a
+    user should know to read the result (e.g. an export's rows are bucketed).
     """
 
-    name: str
-    path: Path
-    format: str
-    scalars: pd.DataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    def __init__(self, name: str, path: Path, format: str, scalars: pd.DataFrame | Columns,
+                 meta: dict[str, Any] | None = None, warnings: list[str] | None = None,
+                 notes: list[str] | None = None) -> None:
+        self.name = name
+        self.path = path
+        self.format = format
+        self.meta: dict[str, Any] = meta if meta is not None else {}
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.notes: list[str] = notes if notes is not None else []
+        self._columns: Columns | None = scalars if isinstance(scalars, Columns) else None
+        self._frame: pd.DataFrame | None = None if isinstance(scalars, Columns) else scalars
+
+    def __repr__(self) -> str:
+        return f"Run(name={self.name!r}, format={self.format!r}, points={len(self.columns())})"
+
+    @property
+    def scalars(self) -> pd.DataFrame:
+        """All scalars as one long DataFrame with the fixed columns."""
+        if self._frame is None:
+            assert self._columns is not None
+            self._frame = self._columns.to_frame()
+        return self._frame
+
+    def columns(self) -> Columns:
+        """All scalars as numpy columns (no pandas needed when the reader built them)."""
+        if self._columns is None:
+            assert self._frame is not None
+            self._columns = Columns.from_frame(self._frame)
+        return self._columns
+
+    def series(self, name: str) -> Columns:
+        """One metric's points as numpy columns, sorted by step (stable: equal steps keep their logged order)."""
+        import numpy as np
+
+        cols = self.columns()
+        index = np.flatnonzero(cols.metric == name)
+        order = np.argsort(cols.step[index], kind="stable")
+        return cols.take(index[order])
 
     def metric(self, name: str) -> pd.DataFrame:
-        """Rows of one canonical metric, sorted by step (a stable sort keeps the logged order of equal steps)."""
-        frame = self.scalars
-        rows = frame[frame["metric"] == name]
-        return rows.sort_values("step", kind="stable").reset_index(drop=True)
+        """One metric's rows as a DataFrame, sorted by step."""
+        return self.series(name).to_frame()
 
     def metrics(self) -> dict[str, int]:
-        """Point count of each metric, canonical names first as logged."""
-        counts = self.scalars["metric"].value_counts(sort=False)
-        return {str(k): int(v) for k, v in counts.items()}
+        """Point count of each metric, in first-logged order."""
+        counts: dict[str, int] = {}
+        for name in self.columns().metric:
+            counts[name] = counts.get(name, 0) + 1
+        return counts
 
 
-def empty_frame() -> pd.DataFrame:
-    """A frame with the fixed columns and no rows."""
-    return make_frame([], [], [], [], [], [])
-
-
-def make_frame(
-    metric: Any, tag: Any, step: Any, epoch: Any, value: Any, wall_time: Any
-) -> pd.DataFrame:
-    """Build a frame from column sequences (lists or numpy arrays) with the contract's dtypes."""
-    import numpy as np
+def make_frame(metric: Any, tag: Any, step: Any, epoch: Any, value: Any, wall_time: Any) -> pd.DataFrame:
+    """Build a DataFrame from column sequences (lists or numpy arrays) with the contract's dtypes."""
     import pandas as pd
 
+    cols = make_columns(metric, tag, step, epoch, value, wall_time)
     return pd.DataFrame(
         {
-            "metric": pd.Series(metric, dtype=object),
-            "tag": pd.Series(tag, dtype=object),
-            "step": np.asarray(step, dtype=np.int64),
-            "epoch": np.asarray(epoch, dtype=np.float64),
-            "value": np.asarray(value, dtype=np.float64),
-            "wall_time": np.asarray(wall_time, dtype=np.float64),
+            "metric": pd.Series(cols.metric, dtype=object),
+            "tag": pd.Series(cols.tag, dtype=object),
+            "step": cols.step,
+            "epoch": cols.epoch,
+            "value": cols.value,
+            "wall_time": cols.wall_time,
         },
         columns=list(COLUMNS),
     )
 
 
-def frame_from_records(records: list[tuple[str, str, int, float, float, float]]) -> pd.DataFrame:
-    """Build a frame from `(metric, tag, step, epoch, value, wall_time)` tuples, the form small parsers collect."""
+def make_columns(metric: Any, tag: Any, step: Any, epoch: Any, value: Any, wall_time: Any) -> Columns:
+    import numpy as np
+
+    return Columns(
+        np.asarray(metric, dtype=object), np.asarray(tag, dtype=object), np.asarray(step, dtype=np.int64),
+        np.asarray(epoch, dtype=np.float64), np.asarray(value, dtype=np.float64),
+        np.asarray(wall_time, dtype=np.float64),
+    )
+
+
+def empty_frame() -> pd.DataFrame:
+    """A DataFrame with the fixed columns and no rows."""
+    return make_frame([], [], [], [], [], [])
+
+
+def columns_from_records(records: list[tuple[str, str, int, float, float, float]]) -> Columns:
+    """Columns from `(metric, tag, step, epoch, value, wall_time)` tuples, the form small parsers collect."""
     if not records:
-        return empty_frame()
-    metric, tag, step, epoch, value, wall_time = zip(*records)
-    return make_frame(metric, tag, step, epoch, value, wall_time)
+        return make_columns([], [], [], [], [], [])
+    return make_columns(*zip(*records))
+
+
+def frame_from_records(records: list[tuple[str, str, int, float, float, float]]) -> pd.DataFrame:
+    """A DataFrame from `(metric, tag, step, epoch, value, wall_time)` tuples."""
+    return columns_from_records(records).to_frame()

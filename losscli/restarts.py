@@ -7,23 +7,41 @@ the step falls back to `s`, everything logged earlier at `s` or later is replace
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from losscli.frame import Columns
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
+Table = TypeVar("Table", "pd.DataFrame", Columns)
 
-def resolve_restarts(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Drop points replaced by a later log of the same step; return the frame and how many were replaced.
 
-    `frame` must be in logged order. The result is sorted by metric (in first-seen order) and step.
+def resolve_restarts(table: Table) -> tuple[Table, int]:
+    """Drop points replaced by a later log of the same step; return the table and how many were replaced.
+
+    `table` (a DataFrame or `Columns`) must be in logged order. The result is grouped by metric (in first-seen
+    order), each metric in logged order.
     """
+    if isinstance(table, Columns):
+        keep = kept_rows(table.metric, table.step)
+        return table.take(keep), len(table) - len(keep)
+    if table.empty:
+        return table, 0
+    keep = kept_rows(table["metric"].to_numpy(dtype=object), table["step"].to_numpy())
+    return table.iloc[keep].reset_index(drop=True), len(table) - len(keep)
+
+
+def kept_rows(metric: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Row positions to keep, grouped by metric in first-seen order, each group in logged order."""
     import numpy as np
 
-    if frame.empty:
-        return frame, 0
-    codes, _ = frame["metric"].factorize(sort=False)
-    steps = frame["step"].to_numpy()
+    if len(steps) == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, first, codes = np.unique(metric, return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))  # metric codes renumbered by first appearance
+    codes = rank[codes.reshape(-1)]
     order = np.argsort(codes, kind="stable")
     codes_sorted = codes[order]
     steps_sorted = steps[order]
@@ -37,6 +55,4 @@ def resolve_restarts(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         later_min = np.minimum.accumulate(block[::-1])[::-1]
         next_min = np.r_[later_min[1:], np.iinfo(np.int64).max]
         keep_sorted[start:end] = block < next_min
-    replaced = int(len(order) - keep_sorted.sum())
-    kept = frame.iloc[order[keep_sorted]]
-    return kept.reset_index(drop=True), replaced
+    return order[keep_sorted]

@@ -19,20 +19,19 @@ from losscli.frame import EVAL_LOSS, TRAIN_LOSS, Run
 def analyze(run: Run, settings: Settings | None = None) -> Analysis:
     """The verdict on `run`'s train-loss curve, with the evidence at every boundary and the eval-loss findings."""
     settings = settings or Settings()
-    train = run.metric(TRAIN_LOSS)
-    steps = train["step"].to_numpy(dtype=np.float64)
-    values = train["value"].to_numpy(dtype=np.float64)
+    train = run.series(TRAIN_LOSS)
+    steps = train.step.astype(np.float64)
+    values = train.value
     ok = np.isfinite(values)
     dropped = int((~ok).sum())
     x, y = steps[ok], values[ok]
     notes = [f"{dropped} train-loss points were NaN or infinite and were left out"] if dropped else []
 
-    scal = run.scalars
-    epoch_rows = scal[np.isfinite(scal["epoch"].to_numpy())]
-    epochs_covered = float(epoch_rows["epoch"].max()) if len(epoch_rows) else None
-    ev = run.metric(EVAL_LOSS)
-    finding = eval_finding(ev["step"].to_numpy(), ev["value"].to_numpy(dtype=np.float64),
-                           ev["epoch"].to_numpy(dtype=np.float64), run.meta) if len(ev) else None
+    all_epochs = run.columns().epoch
+    known = all_epochs[np.isfinite(all_epochs)]
+    epochs_covered = float(known.max()) if len(known) else None
+    ev = run.series(EVAL_LOSS)
+    finding = eval_finding(ev.step, ev.value, ev.epoch, run.meta) if len(ev) else None
 
     def result(verdict: str, reason: str, score: float = 0.0, found: bounds.Boundaries | None = None,
                measured: tuple[Boundary, ...] = (), late: tuple[int, ...] = ()) -> Analysis:
@@ -97,8 +96,8 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
 
 
 def _find_boundaries(run: Run, x: np.ndarray, y: np.ndarray, settings: Settings) -> bounds.Boundaries | None:
-    scal = run.scalars
-    found = bounds.from_epoch_values(scal["step"].to_numpy(), scal["epoch"].to_numpy(dtype=np.float64))
+    cols = run.columns()
+    found = bounds.from_epoch_values(cols.step, cols.epoch)
     if found is not None:
         return found
     per_epoch = bounds.steps_per_epoch_from_meta(run.meta)

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 
 from losscli.errors import ParseError
-from losscli.frame import Run, frame_from_records
+from losscli.frame import Run, columns_from_records
 from losscli.metric_names import canonical_metric
 from losscli.parsers.base import Format, ReadOptions, Source
 from losscli.restarts import resolve_restarts
@@ -61,7 +61,7 @@ class LightningCsv(Format):
             for s, e, values in parsed
             for k, v in values.items()
         ]
-        frame, replaced = resolve_restarts(frame_from_records(records))
+        frame, replaced = resolve_restarts(columns_from_records(records))
         warnings = []
         if bad:
             warnings.append(f"{path}: {bad} rows without a usable step or epoch were skipped")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from losscli.errors import ParseError
-from losscli.frame import EPOCH, EVAL_LOSS, Run, frame_from_records
+from losscli.frame import EPOCH, EVAL_LOSS, Run, columns_from_records
 from losscli.metric_names import canonical_metric
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
 from losscli.restarts import resolve_restarts
@@ -104,7 +104,7 @@ def read_trainer_output(source: Source) -> Run:
     path, records, meta = best
     if meta.get("skipped_entries"):
         warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
-    frame, replaced = resolve_restarts(frame_from_records(records))
+    frame, replaced = resolve_restarts(columns_from_records(records))
     if replaced:
         warnings.append(f"{path}: {replaced} points logged again after a restart; the later values are kept")
     meta = dict(meta)

@@ -27,7 +27,7 @@ def render_table(results: Sequence[RunResult], console: Console, show_reason: bo
     show_reason = show_reason and console.width >= 150
     table = Table(box=None if not boxed else _box(), show_edge=boxed, pad_edge=False, header_style="bold")
     narrow = console.width < 110
-    table.add_column("run", no_wrap=True, overflow="ellipsis", min_width=12, max_width=48)
+    table.add_column("run", no_wrap=True, overflow="ellipsis", min_width=12, max_width=48 if boxed else None)
     table.add_column("format", no_wrap=True, min_width=6)
     table.add_column("epochs", justify="right", no_wrap=True, min_width=6)
     table.add_column("points", justify="right", no_wrap=True, min_width=6)
@@ -44,7 +44,7 @@ def render_table(results: Sequence[RunResult], console: Console, show_reason: bo
         drop = largest_drop(result)
         train = result.curves.get(TRAIN_LOSS, {}).get("value", [])
         row = [
-            Text(_shorten(result.run, 48)),
+            Text(shorten(result.run, 48) if boxed else result.run),
             Text(result.format),
             Text("" if not a or a.epochs is None else f"{a.epochs:.2f}".rstrip("0").rstrip(".")),
             Text("" if not a else str(a.points)),
@@ -53,7 +53,7 @@ def render_table(results: Sequence[RunResult], console: Console, show_reason: bo
             Text("" if drop is None else f"{drop:.3g}"),
         ]
         if not narrow:
-            row += [Text(_eval_cell(result)), Text(sparkline(train, 16), style="cyan")]
+            row += [Text(eval_cell(result)), Text(sparkline(train, 16), style="cyan")]
         if show_reason:
             row.append(Text(a.reason if a else (result.error or "")))
         table.add_row(*row)
@@ -67,7 +67,8 @@ def summary_line(results: Sequence[RunResult]) -> str:
     return f"{len(results)} {noun}: " + (", ".join(parts) if parts else "none")
 
 
-def _eval_cell(result: RunResult) -> str:
+def eval_cell(result: RunResult) -> str:
+    """The eval finding in a few words: where the eval loss was lowest, and whether it rises."""
     a = result.analysis
     if not a or not a.eval:
         return ""
@@ -78,7 +79,7 @@ def _eval_cell(result: RunResult) -> str:
     return f"rises; best {where}" if e.rises else f"best {where}"
 
 
-def _shorten(name: str, width: int) -> str:
+def shorten(name: str, width: int) -> str:
     """Keep the start and the end of a long path, where runs differ."""
     if len(name) <= width:
         return name
