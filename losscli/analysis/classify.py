@@ -10,7 +10,7 @@ from losscli.analysis import boundaries as bounds
 from losscli.analysis.epoch_levels import epoch_level_drops
 from losscli.analysis.eval_findings import eval_finding
 from losscli.analysis.fits import fit_slope
-from losscli.analysis.evidence import Measurement, measure, placebo_ts
+from losscli.analysis.evidence import Measurement, measure, placebo_ts, settling
 from losscli.analysis.result import INCONCLUSIVE, SMOOTH, STEPPED, Analysis, Boundary
 from losscli.analysis.settings import Settings
 from losscli.frame import EVAL_LOSS, TRAIN_LOSS, Run
@@ -60,16 +60,17 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
         return result(INCONCLUSIVE, "the run never crosses an epoch boundary (one epoch or less)", found=found)
 
     epoch_len = found.steps_per_epoch
-    placebo = placebo_ts(x, y, crossed, epoch_len, settings)
+    settle = settling(epoch_len, float(np.median(np.diff(x))), settings)
+    placebo = placebo_ts(x, y, crossed, epoch_len, settings, settle)
     placebo_level = float(np.sqrt(np.mean(np.square(np.maximum(placebo, 0.0))))) if len(placebo) >= 2 else 0.0
     measured: list[tuple[int, Measurement]] = []
     for b in crossed:
-        m = measure(x, y, float(b), epoch_len, settings)
+        m = measure(x, y, float(b), epoch_len, settings, settle=settle)
         if m is not None:
             k = found.first_epoch + int(np.flatnonzero(found.steps == b)[0])
             measured.append((k, m))
     if not measured and len(crossed) >= 2:
-        levels = epoch_level_drops(x, y, crossed, epoch_len)
+        levels = epoch_level_drops(x, y, crossed, epoch_len, float(np.median(np.diff(x))))
         first = found.first_epoch + int(np.flatnonzero(found.steps == crossed[0])[0])
         measured = [(first + int(np.flatnonzero(crossed == m.at)[0]), m) for m in levels]
         if measured:

@@ -4,10 +4,11 @@ With three or four points an epoch (`logging_steps` close to the epoch length) n
 each side for its own fit. The run as a whole still tells a staircase from a slope: the model gives every epoch
 its own level and all epochs one shared slope inside the epoch,
 
-    y = a[k] + s · (position inside epoch k, in epochs),
+    y = a[k] + (s + s' · k) · (position inside epoch k, in epochs),
 
-so the drop at boundary k is a[k-1] + s - a[k] (the end of epoch k-1 minus the start of epoch k), with its
-standard error from the fit. A smooth curve puts its fall into `s`; a staircase into the `a` steps.
+(the slope may drift over the run, as a flattening curve's does), so the drop at boundary k is
+a[k-1] + slope(k-1) - a[k] (the end of epoch k-1 minus the start of epoch k), with its standard error from the
+fit. It needs about three points an epoch. A smooth curve puts its fall into `s`; a staircase into the `a` steps.
 """
 
 from __future__ import annotations
@@ -20,32 +21,45 @@ from losscli.analysis.evidence import Measurement, _ratio
 from losscli.analysis.fits import normal_equivalent, robust_lstsq
 
 
-def epoch_level_drops(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray,
-                      epoch_len: float) -> list[Measurement]:
-    """One measurement per boundary between two epochs that both have points; [] when the model cannot be fitted."""
+def epoch_level_drops(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: float,
+                      interval: float) -> list[Measurement]:
+    """One measurement per boundary between two epochs that both have points; [] when the model cannot be fitted.
+
+    A logged value averaging an interval that straddles a boundary mixes both epochs, so it is left out."""
     epoch = np.searchsorted(boundaries, x, side="left")  # a point exactly at a boundary ends the epoch before
+    if np.median(np.unique(epoch, return_counts=True)[1]) < 3:
+        return []  # with fewer than three points an epoch the slope inside epochs cannot be told from steps
+    previous = np.r_[-np.inf, boundaries][epoch]
+    pure = x - previous >= interval * (1 - 1e-9)
+    x, y, epoch = x[pure], y[pure], epoch[pure]
     starts = np.r_[boundaries[0] - epoch_len, boundaries][epoch]
     position = (x - starts) / epoch_len
     present, counts = np.unique(epoch, return_counts=True)
-    if len(present) < 3 or np.count_nonzero(counts >= 2) < 2:
+    if len(present) < 3 or np.median(counts) < 2:
         return []
     column = {k: i for i, k in enumerate(present)}
-    design = np.zeros((len(x), len(present) + 1))
+    age = (epoch - present.mean()) / max(np.ptp(present), 1)
+    design = np.zeros((len(x), len(present) + 2))
     design[np.arange(len(x)), [column[k] for k in epoch]] = 1.0
-    design[:, -1] = position
+    design[:, -2] = position
+    design[:, -1] = position * age  # the slope inside epochs may change over the run (a curve that flattens)
     dof = len(x) - design.shape[1]
     if dof < 3:
         return []
     coef, cov, sigma = robust_lstsq(design, y)
-    slope = float(coef[-1])
     out = []
     for k_prev, k_next in zip(present[:-1], present[1:]):
         if k_next != k_prev + 1:
             continue
-        i, j, s = column[k_prev], column[k_next], design.shape[1] - 1
+        i, j = column[k_prev], column[k_next]
+        a_prev = (k_prev - present.mean()) / max(np.ptp(present), 1)
+        # drop = a[i] + slope(k_prev) - a[j], a linear combination of the coefficients
+        weights = np.zeros(len(coef))
+        weights[i], weights[j], weights[-2], weights[-1] = 1.0, -1.0, 1.0, a_prev
+        slope = float(coef[-2] + coef[-1] * a_prev)
         before, after = float(coef[i] + slope), float(coef[j])
         drop = before - after
-        var = (cov[i, i] + cov[j, j] + cov[s, s] - 2 * cov[i, j] + 2 * cov[i, s] - 2 * cov[j, s])
+        var = float(weights @ cov @ weights)
         se = math.sqrt(var) if var > 0 and np.isfinite(var) else math.inf
         share = drop / (drop + max(-slope, 0.0)) if drop > 0 else 0.0
         out.append(Measurement(

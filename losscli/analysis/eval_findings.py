@@ -1,7 +1,7 @@
 """What the eval loss tells a user who must pick a checkpoint: where it was lowest, and whether it rose after.
 
-Eval loss "rises" when its last value stands clearly above its lowest (by more than its own point-to-point noise
-and by at least 2 %), with the lowest point not at the end. Memorization is that rise while the train loss steps
+Eval loss "rises" when its last value stands clearly above its lowest (by more than twice its typical
+point-to-point change and by at least 0.5 % of the level), with the lowest point not at the end. Memorization is that rise while the train loss steps
 down: the pattern of a model that learns the examples it has seen once.
 """
 
@@ -27,7 +27,7 @@ def eval_finding(
     noise = float(np.median(np.abs(np.diff(values)))) if len(values) > 2 else 0.0
     lowest = float(values[best])
     rises = bool(
-        len(values) >= 3 and best < len(values) - 1 and last - lowest > max(noise, 0.02 * abs(lowest))
+        len(values) >= 3 and best < len(values) - 1 and last - lowest > max(2 * noise, 0.005 * abs(lowest))
     )
     epoch = float(epochs[best]) if math.isfinite(epochs[best]) else None
     return EvalFinding(

@@ -35,13 +35,21 @@ class Measurement:
         return self.drop / abs(self.before) if self.before else math.inf
 
 
+def settling(epoch_len: float, interval: float, settings: Settings) -> float:
+    """Steps after a boundary left out of the fits: the `lag`, and at least one logging interval, since a logged
+    value that averages the steps since the last log mixes both sides when its interval straddles the boundary."""
+    return max(settings.lag * epoch_len, interval * (1 - 1e-9))
+
+
 def measure(
-    x: np.ndarray, y: np.ndarray, at: float, epoch_len: float, settings: Settings, half_only: bool = False
+    x: np.ndarray, y: np.ndarray, at: float, epoch_len: float, settings: Settings, half_only: bool = False,
+    settle: float | None = None,
 ) -> Measurement | None:
     """The drop at step `at`, or None when either side has too few points to fit."""
     need = settings.min_points_per_side
     width = 0.5 * epoch_len if half_only else epoch_len
-    lag, lead = settings.lag * epoch_len, settings.lead * epoch_len
+    lag = settings.lag * epoch_len if settle is None else settle
+    lead = settings.lead * epoch_len
     # Each side is one epoch, less the settling time after its start and the blur before its end.
     left_mask = (x > at - width + (0 if half_only else lag)) & (x <= at - lead)
     right_mask = (x > at + lag) & (x <= at + width - (0 if half_only else lead))
@@ -63,7 +71,7 @@ def _ratio(value: float, scale: float) -> float:
 
 
 def placebo_ts(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: float,
-               settings: Settings) -> list[float]:
+               settings: Settings, settle: float | None = None) -> list[float]:
     """The drop's t-value measured in the middle of every epoch the run covers fully."""
     if len(boundaries) == 0:
         return []
@@ -72,7 +80,7 @@ def placebo_ts(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: 
     for start, end in zip(edges[:-1], edges[1:]):
         if start < x[0] - 0.05 * epoch_len or end > x[-1] + 0.05 * epoch_len:
             continue
-        inner = settings.lag * epoch_len
+        inner = settings.lag * epoch_len if settle is None else settle
         mask = (x > start + inner) & (x <= end - settings.lead * epoch_len)
         found = measure(x[mask], y[mask], (start + end) / 2, epoch_len, settings, half_only=True)
         if found is not None:
