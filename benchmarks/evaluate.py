@@ -106,6 +106,13 @@ def grid(quick: bool) -> None:
         "smooth exponential decay": lambda s, pe: Curve(per_epoch=pe, decay=1.5, noise=0.02, seed=s),
     }
     hard_rows = []
+    unlabelled = []
+    for name, make in {**hard, "staircase (drop 6 noise widths)": lambda s, pe: Curve(
+            per_epoch=pe, drop=0.3, noise=0.05, seed=s)}.items():
+        verdicts = Counter(analyze(make_run(make(s, pe), with_epochs=False)).verdict
+                           for s in range(6) for pe in (20, 50, 300))
+        count += 18
+        unlabelled.append((name, verdicts))
     for name, make in hard.items():
         verdicts = Counter(analyze(make_run(make(s, pe))).verdict for s in range(10) for pe in (3, 5, 10, 50, 300))
         count += 50
@@ -140,6 +147,9 @@ def grid(quick: bool) -> None:
         print("  missed by (epochs, points/epoch):", dict(sorted(by_epochs.items())))
     print("\nshapes that are not a staircase (10 seeds x 3, 5, 10, 50, 300 points/epoch):")
     for name, verdicts in hard_rows:
+        print(f"  {name:<34}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
+    print("\nthe same with no epoch information (boundaries must be inferred; 6 seeds x 20, 50, 300 points/epoch):")
+    for name, verdicts in unlabelled:
         print(f"  {name:<34}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
 
 

@@ -66,13 +66,20 @@ def test_one_crossed_boundary_is_enough() -> None:
     assert len(a.boundaries) == 1
 
 
-def test_one_epoch_or_no_epochs_is_inconclusive() -> None:
+def test_one_epoch_is_inconclusive() -> None:
     a = analyze(make_run(Curve(epochs=0.9, slope=0.3)))
     assert a.verdict == "inconclusive" and "never crosses" in a.reason
-    a = analyze(make_run(Curve(drop=0.3, noise=0.05), with_epochs=False))
-    assert a.verdict in ("inconclusive", "stepped")
-    if a.verdict == "stepped":
-        assert a.boundary_source == "inferred from recurring drops"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_without_epochs_the_period_is_inferred_only_for_a_staircase(seed: int) -> None:
+    a = analyze(make_run(Curve(drop=0.3, noise=0.05, seed=seed), with_epochs=False))
+    assert a.verdict == "stepped"
+    assert a.boundary_source == "inferred from recurring drops"
+    assert a.steps_per_epoch == pytest.approx(50, abs=2)
+    for curve in (Curve(slope=0.3, noise=0.05, seed=seed), Curve(sawtooth=0.4, slope=0.1, noise=0.02, seed=seed)):
+        a = analyze(make_run(curve, with_epochs=False))
+        assert a.verdict == "inconclusive" and "no epoch information" in a.reason
 
 
 def test_steps_per_epoch_setting_is_used_without_epoch_values() -> None:

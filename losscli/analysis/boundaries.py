@@ -3,7 +3,7 @@
 In order of trust: the logged `epoch` values (fractional progress; a boundary is where the integer part increases,
 placed between the two logged points by linear interpolation, since logging rarely lands on it), then the run's
 `meta` (steps per epoch as the log states it, or max steps over planned epochs), then a value the user gives.
-Inferring boundaries from the curve itself is done by `infer_period`, only when none of these exist.
+Inferring boundaries from the curve itself (`infer.infer_period`) is the last resort.
 """
 
 from __future__ import annotations
@@ -87,47 +87,3 @@ def steps_per_epoch_from_meta(meta: dict[str, Any]) -> float | None:
     if isinstance(max_steps, (int, float)) and isinstance(epochs, (int, float)) and max_steps > 0 and epochs > 0:
         return float(max_steps) / float(epochs)
     return None
-
-
-def infer_period(steps: np.ndarray, values: np.ndarray, min_per_epoch: int) -> float | None:
-    """A period in steps at which the curve drops again and again, or None.
-
-    The differences of a median-smoothed curve are correlated with a comb of candidate periods; a period is taken
-    only when at least three of its multiples land on drops that stand far out of the ordinary differences.
-    """
-    n = len(values)
-    if n < 4 * min_per_epoch:
-        return None
-    k = max(1, min_per_epoch // 4)
-    padded = np.pad(values, (k, k), mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1)
-    smooth = np.median(windows, axis=1)
-    gap = max(1, k)
-    diff = smooth[:-gap] - smooth[gap:]  # positive where the curve falls over `gap` points
-    scale = np.median(np.abs(diff - np.median(diff))) * 1.4826
-    if not np.isfinite(scale) or scale <= 0:
-        return None
-    strong = np.flatnonzero(diff > 8 * scale)
-    if len(strong) < 3:
-        return None
-    # group neighbouring strong positions into events, one index each (the largest drop)
-    events: list[int] = []
-    for i in strong:
-        if events and i - events[-1] <= 2 * gap:
-            if diff[i] > diff[events[-1]]:
-                events[-1] = int(i)
-            continue
-        events.append(int(i))
-    if len(events) < 3:
-        return None
-    spacing = np.diff(np.asarray(events))
-    period = float(np.median(spacing))
-    if period < min_per_epoch or np.max(np.abs(spacing - period)) > max(2 * gap, 0.1 * period):
-        return None
-    # convert from points to steps: the drop sits between point i and i + gap
-    centres = [(steps[i] + steps[min(i + gap, n - 1)]) / 2 for i in events]
-    step_period = float(np.median(np.diff(centres)))
-    first = centres[0]
-    if abs(first - step_period) > 0.15 * step_period:  # the first drop must be where epoch 1 would end
-        return None
-    return step_period

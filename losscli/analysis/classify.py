@@ -10,7 +10,8 @@ from losscli.analysis import boundaries as bounds
 from losscli.analysis.epoch_levels import epoch_level_drops
 from losscli.analysis.eval_findings import eval_finding
 from losscli.analysis.fits import fit_slope
-from losscli.analysis.evidence import Measurement, measure, placebo_ts, settling
+from losscli.analysis.infer import infer_period
+from losscli.analysis.evidence import Measurement, measure, placebo_ts, settling, step_flags
 from losscli.analysis.result import INCONCLUSIVE, SMOOTH, STEPPED, Analysis, Boundary
 from losscli.analysis.settings import Settings
 from losscli.frame import EVAL_LOSS, TRAIN_LOSS, Run
@@ -81,7 +82,7 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
         return result(INCONCLUSIVE, f"too few points per epoch to measure a boundary (about {per_epoch:.0f})",
                       found=found)
 
-    flags = _step_flags([m for _, m in measured], settings, placebo_level)
+    flags = step_flags([m for _, m in measured], settings, placebo_level)
     records = tuple(
         Boundary(epoch=k, step=round(m.at, 2), before=m.before, after=m.after, drop=m.drop,
                  relative_drop=m.relative_drop, z=m.z, t=m.t, share=m.share, stepped=flag)
@@ -106,42 +107,10 @@ def _find_boundaries(run: Run, x: np.ndarray, y: np.ndarray, settings: Settings)
         return bounds.from_steps_per_epoch(per_epoch, float(x[-1]), bounds.FROM_META)
     if settings.steps_per_epoch:
         return bounds.from_steps_per_epoch(settings.steps_per_epoch, float(x[-1]), bounds.FROM_USER)
-    period = bounds.infer_period(x, y, 4 * settings.min_points_per_side)
+    period = infer_period(x, y, settings)
     if period:
         return bounds.from_steps_per_epoch(period, float(x[-1]), bounds.FROM_CURVE)
     return None
-
-
-def _step_flags(measured: list[Measurement], settings: Settings, placebo_level: float) -> list[bool]:
-    """Which boundaries step. A boundary steps on its own when its drop passes every test; drops that pass
-    all but significance step together when a run of consecutive boundaries shows them with a strong combined
-    t (Stouffer): the same drop recurring epoch after epoch is evidence no single boundary gives."""
-    shaped = [
-        m.drop > 0
-        and m.z >= settings.min_z
-        and m.share >= settings.min_share
-        and m.relative_drop >= settings.min_relative_drop
-        and m.t >= settings.placebo_factor * placebo_level
-        for m in measured
-    ]
-    alone = [ok and m.t >= settings.min_t for ok, m in zip(shaped, measured)]
-    strong = [ok and m.t >= 2 * settings.min_t for ok, m in zip(alone, measured)]
-    if sum(alone) >= 2 or (sum(alone) == 1 and (len(measured) <= 2 or any(strong))):
-        return alone
-    together = [ok and m.t >= settings.min_t / 2 for ok, m in zip(shaped, measured)]
-    best: tuple[float, int, int] = (0.0, 0, 0)
-    start = 0
-    for end in range(len(measured) + 1):  # contiguous runs of boundaries that all show a drop
-        if end < len(measured) and together[end]:
-            continue
-        if end - start >= 2:
-            combined = sum(m.t for m in measured[start:end]) / math.sqrt(end - start)
-            best = max(best, (combined, start, end))
-        start = end + 1
-    combined, first, last = best
-    if combined >= settings.min_combined_t:
-        return [first <= i < last for i in range(len(measured))]
-    return [False] * len(measured)
 
 
 def _score(records: tuple[Boundary, ...], settings: Settings) -> float:

@@ -86,3 +86,35 @@ def placebo_ts(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: 
         if found is not None:
             values.append(found.t)
     return values
+
+
+def step_flags(measured: list[Measurement], settings: Settings, placebo_level: float) -> list[bool]:
+    """Which boundaries step. A boundary steps on its own when its drop passes every test; drops that pass
+    all but significance step together when a run of consecutive boundaries shows them with a strong combined
+    t (Stouffer): the same drop recurring epoch after epoch is evidence no single boundary gives."""
+    shaped = [
+        m.drop > 0
+        and m.z >= settings.min_z
+        and m.share >= settings.min_share
+        and m.relative_drop >= settings.min_relative_drop
+        and m.t >= settings.placebo_factor * placebo_level
+        for m in measured
+    ]
+    alone = [ok and m.t >= settings.min_t for ok, m in zip(shaped, measured)]
+    strong = [ok and m.t >= 2 * settings.min_t for ok, m in zip(alone, measured)]
+    if sum(alone) >= 2 or (sum(alone) == 1 and (len(measured) <= 2 or any(strong))):
+        return alone
+    together = [ok and m.t >= settings.min_t / 2 for ok, m in zip(shaped, measured)]
+    best: tuple[float, int, int] = (0.0, 0, 0)
+    start = 0
+    for end in range(len(measured) + 1):  # contiguous runs of boundaries that all show a drop
+        if end < len(measured) and together[end]:
+            continue
+        if end - start >= 2:
+            combined = sum(m.t for m in measured[start:end]) / math.sqrt(end - start)
+            best = max(best, (combined, start, end))
+        start = end + 1
+    combined, first, last = best
+    if combined >= settings.min_combined_t:
+        return [first <= i < last for i in range(len(measured))]
+    return [False] * len(measured)
