@@ -170,3 +170,17 @@ def test_lightning_metrics_csv_epoch_index_becomes_progress() -> None:
     epochs = loss["epoch"].to_numpy()
     assert (epochs[1:] >= epochs[:-1]).all()
     assert 0 < epochs[0] < 1 and epochs[-1] > 19
+
+
+def test_tensorboard_download_csv_takes_its_tag_from_the_file_name(tmp_path: Path) -> None:
+    [run] = losscli.load(corpus("tbcsv-abiye-bert"))
+    assert run.format == "tensorboard_csv"
+    loss = run.metric(TRAIN_LOSS)
+    assert loss["step"].tolist()[:2] == [400, 800]
+    assert loss["value"].iloc[0] == pytest.approx(0.1978, abs=1e-4)
+    assert loss["wall_time"].iloc[0] == pytest.approx(1650382697.1388245)
+    # TensorBoard's own name for a download, and the JSON form of the same rows
+    rows = [[1.0, 1, 2.5], [2.0, 2, 2.25]]
+    (tmp_path / "run-exp1-tag-eval_loss.json").write_text(json.dumps(rows))
+    [run] = losscli.load(tmp_path / "run-exp1-tag-eval_loss.json")
+    assert run.metric(EVAL_LOSS)["value"].tolist() == [2.5, 2.25]

@@ -19,6 +19,7 @@ _MODULES = (
     "losscli.parsers.lightning_csv",
     "losscli.parsers.wandb_run",
     "losscli.parsers.wandb_export",
+    "losscli.parsers.tensorboard_csv",
 )
 
 
