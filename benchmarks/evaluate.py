@@ -104,6 +104,8 @@ def grid(quick: bool) -> None:
                                                               noise=0.03, seed=s),
         "early collapse, then flat": lambda s, pe: Curve(per_epoch=pe, collapse=True, noise=0.01, seed=s),
         "smooth exponential decay": lambda s, pe: Curve(per_epoch=pe, decay=1.5, noise=0.02, seed=s),
+        "decay with wandering noise (AR 0.9)": lambda s, pe: Curve(per_epoch=pe, decay=1.5, noise=0.05,
+                                                                   noise_kind="wander", seed=s),
     }
     hard_rows = []
     unlabelled = []
@@ -147,10 +149,10 @@ def grid(quick: bool) -> None:
         print("  missed by (epochs, points/epoch):", dict(sorted(by_epochs.items())))
     print("\nshapes that are not a staircase (10 seeds x 3, 5, 10, 50, 300 points/epoch):")
     for name, verdicts in hard_rows:
-        print(f"  {name:<34}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
+        print(f"  {name:<38}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
     print("\nthe same with no epoch information (boundaries must be inferred; 6 seeds x 20, 50, 300 points/epoch):")
     for name, verdicts in unlabelled:
-        print(f"  {name:<34}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
+        print(f"  {name:<38}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
 
 
 def corpus() -> None:

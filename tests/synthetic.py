@@ -22,9 +22,10 @@ class Curve:
     start: float = 2.0
     drop: float = 0.0  # step at every boundary
     slope: float = 0.0  # fall per epoch inside epochs
-    decay: float = 0.0  # smooth exponential fall: start * (1 + decay*(1-exp(-e/tau))) - like
+    decay: float = 0.0  # smooth exponential fall by this much in all, with time constant `tau` epochs
+    tau: float = 0.8
     noise: float = 0.05
-    noise_kind: str = "gauss"  # or "spiky": gaussian plus rare large spikes
+    noise_kind: str = "gauss"  # "spiky": gaussian plus rare large spikes; "wander": AR(1) noise, correlation 0.9
     lag: float = 0.0  # fraction of an epoch over which each drop happens, after the boundary
     smoothing: int = 1  # the logged value is the mean of this many underlying steps
     sawtooth: float = 0.0  # amplitude of a sawtooth whose period is not the epoch
@@ -41,7 +42,7 @@ def level(c: Curve, e: np.ndarray) -> np.ndarray:
     inside = e - k
     y = c.start - c.slope * e
     if c.decay:
-        y = y - c.decay * (1 - np.exp(-e / 0.8))
+        y = y - c.decay * (1 - np.exp(-e / c.tau))
     steps = k.copy()
     if c.lag > 0:
         ramp = np.clip(inside / c.lag, 0, 1)
@@ -65,6 +66,12 @@ def sample(c: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     fine = n * c.smoothing
     e_fine = np.arange(1, fine + 1) / (c.per_epoch * c.smoothing)
     y = level(c, e_fine) + rng.normal(0, c.noise * np.sqrt(c.smoothing), fine)
+    if c.noise_kind == "wander":
+        walk = np.zeros(fine)
+        shocks = rng.normal(0, c.noise * np.sqrt(c.smoothing) * np.sqrt(1 - 0.81), fine)
+        for i in range(1, fine):
+            walk[i] = 0.9 * walk[i - 1] + shocks[i]
+        y = level(c, e_fine) + walk
     if c.noise_kind == "spiky":
         spikes = rng.random(fine) < 0.02
         y = y + spikes * rng.exponential(8 * c.noise * np.sqrt(c.smoothing), fine)

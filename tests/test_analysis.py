@@ -124,3 +124,4 @@ def test_restarts_spikes_and_collapse_are_not_steps(seed: int) -> None:
     assert verdict(Curve(restart=0.5, noise=0.03, seed=seed)) != "stepped"
     assert verdict(Curve(slope=0.2, boundary_spike=0.5, noise=0.03, seed=seed)) != "stepped"
     assert verdict(Curve(collapse=True, noise=0.01, seed=seed)) != "stepped"
+    assert verdict(Curve(decay=1.5, noise=0.05, noise_kind="wander", seed=seed)) != "stepped"

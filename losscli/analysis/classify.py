@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from losscli.analysis import boundaries as bounds
-from losscli.analysis.epoch_levels import epoch_level_drops
+from losscli.analysis.epoch_levels import epoch_level_model
 from losscli.analysis.eval_findings import eval_finding
 from losscli.analysis.fits import fit_slope
 from losscli.analysis.infer import infer_period
@@ -61,28 +61,40 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
         return result(INCONCLUSIVE, "the run never crosses an epoch boundary (one epoch or less)", found=found)
 
     epoch_len = found.steps_per_epoch
-    settle = settling(epoch_len, float(np.median(np.diff(x))), settings)
+    interval = float(np.median(np.diff(x)))
+    settle = settling(epoch_len, interval, settings)
     placebo = placebo_ts(x, y, crossed, epoch_len, settings, settle)
     placebo_level = float(np.sqrt(np.mean(np.square(np.maximum(placebo, 0.0))))) if len(placebo) >= 2 else 0.0
+    first = found.first_epoch + int(np.flatnonzero(found.steps == crossed[0])[0])
     measured: list[tuple[int, Measurement]] = []
-    for b in crossed:
+    for i, b in enumerate(crossed):
         m = measure(x, y, float(b), epoch_len, settings, settle=settle)
         if m is not None:
-            k = found.first_epoch + int(np.flatnonzero(found.steps == b)[0])
-            measured.append((k, m))
-    if not measured and len(crossed) >= 2:
-        levels = epoch_level_drops(x, y, crossed, epoch_len, float(np.median(np.diff(x))))
-        first = found.first_epoch + int(np.flatnonzero(found.steps == crossed[0])[0])
-        measured = [(first + int(np.flatnonzero(crossed == m.at)[0]), m) for m in levels]
-        if measured:
-            notes.append("few points per epoch: drops measured from a model of epoch levels, not per boundary")
-            placebo_level = 0.0
+            measured.append((first + i, m))
+    # The whole-run model of epoch levels: the only measurement when epochs have too few points for their own
+    # fits, and a second test otherwise (it pools the slope inside epochs over the whole run).
+    levels = epoch_level_model(x, y, crossed, epoch_len, settle if measured else interval) \
+        if len(crossed) >= 2 else None
+    level_measured = [(first + int(np.flatnonzero(crossed == m.at)[0]), m) for m in levels.drops] if levels else []
+    level_ok = levels is not None and levels.advantage >= settings.min_advantage
+    if not measured and level_measured:
+        measured, placebo_level = level_measured, 0.0
+        notes.append("few points per epoch: drops measured from a model of epoch levels, not per boundary")
     if not measured:
         per_epoch = len(x) / max(len(crossed) + 1, 1)
         return result(INCONCLUSIVE, f"too few points per epoch to measure a boundary (about {per_epoch:.0f})",
                       found=found)
 
     flags = step_flags([m for _, m in measured], settings, placebo_level)
+    from_levels = measured is level_measured
+    if from_levels and not level_ok:
+        flags = [False] * len(flags)
+    elif not any(flags) and level_ok:
+        level_flags = step_flags([m for _, m in level_measured], settings, 0.0)
+        if any(level_flags):
+            measured, flags, from_levels = level_measured, level_flags, True
+            notes.append(f"the steps show in a whole-run model of epoch levels, which explains the curve better "
+                         f"than a smooth curve (by {levels.advantage:.0f} BIC units), not at single boundaries")
     records = tuple(
         Boundary(epoch=k, step=round(m.at, 2), before=m.before, after=m.after, drop=m.drop,
                  relative_drop=m.relative_drop, z=m.z, t=m.t, share=m.share, stepped=flag)

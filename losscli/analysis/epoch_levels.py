@@ -14,6 +14,7 @@ fit. It needs about three points an epoch. A smooth curve puts its fall into `s`
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,22 +22,30 @@ from losscli.analysis.evidence import Measurement, _ratio
 from losscli.analysis.fits import normal_equivalent, robust_lstsq
 
 
-def epoch_level_drops(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: float,
-                      interval: float) -> list[Measurement]:
-    """One measurement per boundary between two epochs that both have points; [] when the model cannot be fitted.
+@dataclass(frozen=True)
+class LevelModel:
+    drops: list[Measurement]
+    advantage: float  # how much better the staircase explains the points than a smooth curve (BIC units)
 
-    A logged value averaging an interval that straddles a boundary mixes both epochs, so it is left out."""
+
+def epoch_level_model(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: float,
+                      settle: float) -> LevelModel | None:
+    """Fit the epoch-level model and compare it with a smooth curve of as many parameters; None when it cannot
+    be fitted (fewer than three epochs, or fewer than three points an epoch).
+
+    Points in the first `settle` steps of an epoch are left out: a drop may still be under way there, and a
+    logged value whose averaging interval straddles the boundary mixes both epochs."""
     epoch = np.searchsorted(boundaries, x, side="left")  # a point exactly at a boundary ends the epoch before
     if np.median(np.unique(epoch, return_counts=True)[1]) < 3:
-        return []  # with fewer than three points an epoch the slope inside epochs cannot be told from steps
+        return None  # with fewer than three points an epoch the slope inside epochs cannot be told from steps
     previous = np.r_[-np.inf, boundaries][epoch]
-    pure = x - previous >= interval * (1 - 1e-9)
-    x, y, epoch = x[pure], y[pure], epoch[pure]
+    settled = x - previous >= settle * (1 - 1e-9)
+    x, y, epoch = x[settled], y[settled], epoch[settled]
     starts = np.r_[boundaries[0] - epoch_len, boundaries][epoch]
     position = (x - starts) / epoch_len
     present, counts = np.unique(epoch, return_counts=True)
     if len(present) < 3 or np.median(counts) < 2:
-        return []
+        return None
     column = {k: i for i, k in enumerate(present)}
     age = (epoch - present.mean()) / max(np.ptp(present), 1)
     design = np.zeros((len(x), len(present) + 2))
@@ -45,9 +54,9 @@ def epoch_level_drops(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoc
     design[:, -1] = position * age  # the slope inside epochs may change over the run (a curve that flattens)
     dof = len(x) - design.shape[1]
     if dof < 3:
-        return []
+        return None
     coef, cov, sigma = robust_lstsq(design, y)
-    out = []
+    drops = []
     for k_prev, k_next in zip(present[:-1], present[1:]):
         if k_next != k_prev + 1:
             continue
@@ -62,8 +71,20 @@ def epoch_level_drops(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoc
         var = float(weights @ cov @ weights)
         se = math.sqrt(var) if var > 0 and np.isfinite(var) else math.inf
         share = drop / (drop + max(-slope, 0.0)) if drop > 0 else 0.0
-        out.append(Measurement(
+        drops.append(Measurement(
             at=float(boundaries[k_prev]), before=before, after=after, drop=drop, z=_ratio(drop, sigma),
             t=normal_equivalent(_ratio(drop, se), dof), share=share, fit=None,
         ))
-    return out
+    return LevelModel(drops, _advantage(x, y, design, sigma))
+
+
+def _advantage(x: np.ndarray, y: np.ndarray, design: np.ndarray, sigma: float) -> float:
+    """BIC of a smooth curve (Legendre polynomial with as many parameters) minus that of the staircase.
+
+    Same number of parameters, so the penalty cancels: n * ln(noise_smooth^2 / noise_staircase^2)."""
+    u = 2 * (x - x[0]) / max(x[-1] - x[0], 1e-12) - 1
+    smooth = np.polynomial.legendre.legvander(u, design.shape[1] - 1)
+    _, _, sigma_smooth = robust_lstsq(smooth, y)
+    if not (sigma > 0 and sigma_smooth > 0):
+        return 0.0
+    return float(len(y) * math.log(sigma_smooth**2 / sigma**2))

@@ -53,7 +53,9 @@ def robust_scale(residuals: np.ndarray) -> float:
 
 
 def robust_lstsq(design: np.ndarray, y: np.ndarray, iterations: int = 8) -> tuple[np.ndarray, np.ndarray, float]:
-    """Huber-weighted least squares: coefficients, their covariance, and the residuals' robust scale."""
+    """Huber-weighted least squares: coefficients, their covariance, and the residuals' robust scale.
+
+    Rows must be in step order: the covariance is widened for residuals that are correlated in time."""
     weights = np.ones(len(y))
     coef = np.linalg.lstsq(design, y, rcond=None)[0]
     for _ in range(iterations):
@@ -73,10 +75,26 @@ def robust_lstsq(design: np.ndarray, y: np.ndarray, iterations: int = 8) -> tupl
     sigma = max(robust_scale(residuals), weighted_rms)
     xtwx = (design * weights[:, None]).T @ design
     try:
-        cov = sigma**2 * np.linalg.inv(xtwx)
+        cov = sigma**2 * np.linalg.inv(xtwx) * _autocorrelation_inflation(residuals)
     except np.linalg.LinAlgError:
         cov = np.full((design.shape[1], design.shape[1]), np.inf)
     return coef, cov, sigma
+
+
+def _autocorrelation_inflation(residuals: np.ndarray) -> float:
+    """How much wider standard errors are when neighbouring residuals move together (a loss that wanders).
+
+    Rows are in step order, so the lag-1 autocorrelation of the residuals measures it; an AR(1) process with
+    correlation r carries (1 + r) / (1 - r) times the variance of independent noise into a mean."""
+    if len(residuals) < 8:
+        return 1.0
+    centred = residuals - np.median(residuals)
+    clipped = np.clip(centred, -3 * robust_scale(centred), 3 * robust_scale(centred))
+    denominator = float(np.dot(clipped, clipped))
+    if denominator <= 0:
+        return 1.0
+    r = min(max(float(np.dot(clipped[1:], clipped[:-1])) / denominator, 0.0), 0.95)
+    return (1 + r) / (1 - r)
 
 
 def fit_step(u_before: np.ndarray, y_before: np.ndarray, u_after: np.ndarray, y_after: np.ndarray,

@@ -19,6 +19,9 @@ class Settings:
     # Consecutive boundaries whose drops pass all but `min_t` (each t >= min_t / 2) step together when their
     # combined t (sum over sqrt(count)) reaches this:
     min_combined_t: float = 5.0
+    # The whole-run model of epoch levels counts only when it explains the curve better than a smooth curve
+    # with as many parameters by this many BIC units (10: "very strong" evidence):
+    min_advantage: float = 10.0
     # What makes a boundary measurable:
     min_points_per_side: int = 4
     lag: float = 0.1  # fraction of an epoch after a boundary left out of the fit: a drop may take this long
