@@ -82,8 +82,8 @@ def console():  # type: ignore[no-untyped-def]
     """The stdout console: the terminal's width on a terminal; wide in a pipe, so no row is cut or wrapped."""
     from rich.console import Console
 
-    wide = None if sys.stdout.isatty() else 250
-    return Console(highlight=False, width=wide)
+    out = Console(highlight=False)
+    return out if out.is_terminal else Console(highlight=False, width=250)
 
 
 def _err(message: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -19,45 +20,92 @@ from losscli.frame import TRAIN_LOSS
 from losscli.report.records import largest_drop
 
 VERDICT_STYLE = {"stepped": "bold red", "smooth": "green", "inconclusive": "yellow", "error": "bold magenta"}
+_COLUMNS: dict[str, dict[str, Any]] = {  # name: rich column options
+    "format": {"no_wrap": True},
+    "epochs": {"justify": "right", "no_wrap": True},
+    "points": {"justify": "right", "no_wrap": True},
+    "verdict": {"no_wrap": True, "min_width": 12},
+    "score": {"justify": "right", "no_wrap": True},
+    "max drop": {"justify": "right", "no_wrap": True},
+    "eval": {"no_wrap": True, "overflow": "ellipsis", "max_width": 26},
+    "train loss": {"no_wrap": True, "min_width": 16},
+}
+_LAYOUTS = (  # widest first; a terminal gets the first that leaves a readable run name
+    ("format", "epochs", "points", "verdict", "score", "max drop", "eval", "train loss", "reason"),
+    ("format", "epochs", "points", "verdict", "score", "max drop", "eval", "train loss"),
+    ("format", "epochs", "points", "verdict", "score", "max drop"),
+    ("epochs", "verdict", "score", "max drop"),
+)
+_REASON_MIN = 40
+_RUN_MIN = 24
 
 
 def render_table(results: Sequence[RunResult], console: Console, show_reason: bool = True) -> None:
-    """The table; the reason column only where it fits (a wide terminal, or a pipe, where nothing is cut)."""
-    boxed = console.is_terminal
-    show_reason = show_reason and console.width >= 150
-    table = Table(box=None if not boxed else _box(), show_edge=boxed, pad_edge=False, header_style="bold")
-    narrow = console.width < 110
-    table.add_column("run", no_wrap=True, overflow="ellipsis", min_width=12, max_width=48 if boxed else None)
-    table.add_column("format", no_wrap=True, min_width=6)
-    table.add_column("epochs", justify="right", no_wrap=True, min_width=6)
-    table.add_column("points", justify="right", no_wrap=True, min_width=6)
-    table.add_column("verdict", no_wrap=True, min_width=12)
-    table.add_column("score", justify="right", no_wrap=True, min_width=5)
-    table.add_column("max drop", justify="right", no_wrap=True, min_width=8)
-    if not narrow:
-        table.add_column("eval", no_wrap=True, overflow="ellipsis", max_width=26)
-        table.add_column("train loss", no_wrap=True, min_width=16)
-    if show_reason:
-        table.add_column("reason", overflow="fold", min_width=30)
-    for result in sorted(results, key=lambda r: r.run):
-        a = result.analysis
-        drop = largest_drop(result)
-        train = result.curves.get(TRAIN_LOSS, {}).get("value", [])
-        row = [
-            Text(shorten(result.run, 48) if boxed else result.run),
-            Text(result.format),
-            Text("" if not a or a.epochs is None else f"{a.epochs:.2f}".rstrip("0").rstrip(".")),
-            Text("" if not a else str(a.points)),
-            Text(result.verdict, style=VERDICT_STYLE.get(result.verdict, "")),
-            Text("" if not a else f"{a.score:.2f}"),
-            Text("" if drop is None else f"{drop:.3g}"),
-        ]
-        if not narrow:
-            row += [Text(eval_cell(result)), Text(sparkline(train, 16), style="cyan")]
-        if show_reason:
-            row.append(Text(a.reason if a else (result.error or "")))
-        table.add_row(*row)
-    console.print(table)
+    """The table, one row per run sorted by name.
+
+    In a pipe: every column, whole names, no trailing spaces (nothing is cut). On a terminal: the widest set
+    of columns that leaves room for the run names, shortened to fit (keeping both ends), so that no row wraps
+    or is cut; the reason only on a wide terminal; a rule under the header unless NO_COLOR.
+    """
+    terminal = console.is_terminal
+    ruled = terminal and not console.no_color
+    ordered = sorted(results, key=lambda r: r.run)
+    cells = [_cells(result) for result in ordered]
+    layouts = [c for c in _LAYOUTS if show_reason or "reason" not in c]
+    columns, run_width = layouts[0], None
+    if terminal:
+        for columns in layouts:
+            run_width = console.width - _width(columns, cells, gap=3 if ruled else 2)
+            if run_width >= _RUN_MIN:
+                break
+        run_width = max(12, min(48, run_width or 0))
+    table = Table(box=_box() if ruled else None, show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("run", no_wrap=True, overflow="ellipsis", min_width=12 if run_width else None,
+                     max_width=run_width)
+    for name in columns:
+        if name == "reason":
+            table.add_column("reason", overflow="fold", min_width=_REASON_MIN)
+        else:
+            table.add_column(name, **_COLUMNS[name])
+    for result, row in zip(ordered, cells):
+        label = Text(shorten(result.run, run_width) if run_width else result.run)
+        table.add_row(label, *(row[c] for c in columns))
+    if terminal:
+        console.print(table)
+        return
+    with console.capture() as captured:
+        console.print(table)
+    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+
+
+def _width(columns: Sequence[str], cells: list[dict[str, Text]], gap: int) -> int:
+    """The width the given columns take (the run column aside), with the gaps between all columns."""
+    total = gap * len(columns)
+    for c in columns:
+        if c == "reason":
+            total += _REASON_MIN
+            continue
+        options = _COLUMNS[c]
+        natural = max([len(c), int(options.get("min_width", 0)), *(len(row[c].plain) for row in cells)])
+        total += min(natural, int(options.get("max_width", natural)))
+    return total
+
+
+def _cells(result: RunResult) -> dict[str, Text]:
+    a = result.analysis
+    drop = largest_drop(result)
+    train = result.curves.get(TRAIN_LOSS, {}).get("value", [])
+    return {
+        "format": Text(result.format),
+        "epochs": Text("" if not a or a.epochs is None else f"{a.epochs:.2f}".rstrip("0").rstrip(".")),
+        "points": Text("" if not a else str(a.points)),
+        "verdict": Text(result.verdict, style=VERDICT_STYLE.get(result.verdict, "")),
+        "score": Text("" if not a else f"{a.score:.2f}"),
+        "max drop": Text("" if drop is None else f"{drop:.3g}"),
+        "eval": Text(eval_cell(result)),
+        "train loss": Text(sparkline(train, 16), style="cyan"),
+        "reason": Text(a.reason if a else (result.error or "")),
+    }
 
 
 def summary_line(results: Sequence[RunResult]) -> str:

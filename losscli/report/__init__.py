@@ -1,0 +1,1 @@
+"""Reporters: the terminal table, machine-readable output, and the HTML report."""
