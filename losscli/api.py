@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from losscli.analysis.result import RunResult
 from losscli.discover import WalkOptions, find_sources
 from losscli.errors import LossCliError
+from losscli.frame import EVAL_LOSS, TRAIN_LOSS
 from losscli.parsers import get_format
 from losscli.parsers.base import ReadOptions, Source
 
@@ -80,7 +81,32 @@ def classify(
 
 
 def judge_source(source: Source, root: Path, settings: Settings, read_options: ReadOptions) -> list[RunResult]:
-    """Read one source and analyse each run in it; a failure becomes an error result, never an exception."""
+    """Read one source and analyse each run in it; a failure becomes an error result, never an exception.
+
+    numpy's floating-point warnings (overflow on absurd values) are silenced: the library never prints."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        return _judge_source(source, root, settings, read_options)
+
+
+def _non_finite_warnings(run: Run) -> list[str]:
+    """NaN and infinite losses are left out of the analysis: one warning that says how many, and where.
+
+    Only the losses: a NaN gradient norm is routine under fp16 loss scaling and changes nothing here."""
+    import numpy as np
+
+    cols = run.columns()
+    bad = ~np.isfinite(cols.value) & np.isin(cols.metric, (TRAIN_LOSS, EVAL_LOSS))
+    if not bad.any():
+        return []
+    where = (run.meta.get("source_files") or [str(run.path)])[0]
+    metrics = " and ".join(sorted(set(cols.metric[bad])))
+    return [f"{where}: {int(bad.sum())} NaN or infinite values ({metrics}) were left out"]
+
+
+def _judge_source(source: Source, root: Path, settings: Settings, read_options: ReadOptions
+                  ) -> list[RunResult]:
     from losscli.analysis.classify import analyze
     from losscli.curves import display_curves
 
@@ -95,7 +121,8 @@ def judge_source(source: Source, root: Path, settings: Settings, read_options: R
     results = []
     for run in runs:
         common = {"run": run.name, "path": str(run.path), "format": run.format,
-                  "warnings": tuple(run.warnings), "notes": tuple(run.notes), "meta": _plain_meta(run.meta),
+                  "warnings": (*run.warnings, *_non_finite_warnings(run)), "notes": tuple(run.notes),
+                  "meta": _plain_meta(run.meta),
                   "curves": display_curves(run)}
         try:
             results.append(RunResult(analysis=analyze(run, settings), **common))

@@ -79,17 +79,17 @@ def _main(
 
 
 def console():  # type: ignore[no-untyped-def]
-    """The stdout console: the terminal's width on a terminal; wide in a pipe, so no row is cut or wrapped."""
+    """The stdout console: the terminal's width on a terminal; unbounded in a pipe, so no row is cut or wrapped."""
     from rich.console import Console
 
     out = Console(highlight=False)
-    return out if out.is_terminal else Console(highlight=False, width=250)
+    return out if out.is_terminal else Console(highlight=False, width=100_000)
 
 
 def _err(message: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True, highlight=False).print(message, markup=False, soft_wrap=True)
+    Console(stderr=True, highlight=False, emoji=False).print(message, markup=False, soft_wrap=True)
 
 
 def _run_classify(paths: list[Path], include: list[str] | None, exclude: list[str] | None, hidden: bool,

@@ -173,7 +173,12 @@ def _claim_loose_file(path: Path, formats: list, warnings: list[str], explicit: 
         warnings.append(f"{path}: {exc.strerror or 'cannot be read'}; skipped")
         return None
     for fmt in formats:
-        if fmt.claim_file(path, head):
+        try:
+            claimed = fmt.claim_file(path, head)
+        except Exception as exc:  # a format's sniffing bug must not stop the walk
+            warnings.append(f"{path}: could not be recognised ({type(exc).__name__}: {exc}); skipped")
+            return None
+        if claimed:
             return Source(fmt.name, path, (path,))
     if explicit:
         warnings.append(f"{path}: not a training log losscli can read; skipped")

@@ -33,6 +33,12 @@ def resolve_restarts(table: Table) -> tuple[Table, int]:
     return table.iloc[keep].reset_index(drop=True), len(table) - len(keep)
 
 
+def restart_warning(where: object, replaced: int) -> str:
+    """The one-line warning every reader gives for points a restart replaced."""
+    points = "point" if replaced == 1 else "points"
+    return f"{where}: {replaced} {points} logged again after a restart; the later values are kept"
+
+
 def kept_rows(metric: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """Row positions to keep, grouped by metric in first-seen order, each group in logged order."""
     import numpy as np

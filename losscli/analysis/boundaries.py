@@ -18,6 +18,7 @@ FROM_EPOCHS = "logged epoch values"
 FROM_META = "steps per epoch from the log's settings"
 FROM_USER = "--steps-per-epoch"
 FROM_CURVE = "inferred from recurring drops"
+MAX_BOUNDARIES = 10_000  # more epoch boundaries than any run has: the epoch or step values are damaged
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,8 @@ def from_epoch_values(steps: np.ndarray, epochs: np.ndarray) -> Boundaries | Non
         return None
     s, e = steps[ok].astype(np.float64), epochs[ok]
     order = np.argsort(s, kind="stable")
-    s, e = s[order], np.maximum.accumulate(e[order])  # epochs never go back; a stray lower value is ignored
-    if e[-1] <= e[0]:
+    s, e = s[order], np.maximum.accumulate(_without_spikes(e[order]))  # epochs never go back
+    if e[-1] <= e[0] or e[-1] - e[0] > MAX_BOUNDARIES:
         return None
     if _is_epoch_index(e):
         return _from_epoch_index(s, e)
@@ -54,6 +55,21 @@ def from_epoch_values(steps: np.ndarray, epochs: np.ndarray) -> Boundaries | Non
     span = (e[-1] - e[0])
     per_epoch = (s[-1] - s[0]) / span if span > 0 else math.nan
     return Boundaries(out, FROM_EPOCHS, float(per_epoch), int(ks[0]) if len(ks) else 1, float(e[-1]))
+
+
+def _without_spikes(e: np.ndarray) -> np.ndarray:
+    """Epoch values with lone spikes (a stray or damaged value far above its neighbours) lowered to the
+    higher neighbour: epochs rise steadily with the step; a jump of ten usual ones that falls back is damage.
+    """
+    if len(e) < 3:
+        return e
+    usual = float(np.median(np.abs(np.diff(e))))
+    prev, nxt = np.r_[e[0], e[:-1]], np.r_[e[1:], e[-2]]
+    nxt[-1] = prev[-1]  # the last value has only a neighbour before it
+    prev[0] = nxt[0]
+    ceiling = np.maximum(prev, nxt)
+    spike = e - ceiling > max(1.0, 10 * usual)
+    return np.where(spike, ceiling, e) if spike.any() else e
 
 
 def _is_epoch_index(e: np.ndarray) -> bool:
@@ -75,6 +91,8 @@ def from_steps_per_epoch(steps_per_epoch: float, last_step: float, source: str) 
     if not steps_per_epoch or not math.isfinite(steps_per_epoch) or steps_per_epoch <= 0:
         return None
     count = int(last_step // steps_per_epoch)
+    if count > MAX_BOUNDARIES:
+        return None
     return Boundaries(np.arange(1, count + 1) * float(steps_per_epoch), source, float(steps_per_epoch))
 
 

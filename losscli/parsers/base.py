@@ -44,6 +44,17 @@ class ReadOptions:
     verify_checksums: bool = True
 
 
+def read_text(path: Path) -> str:
+    """A text log's content, or a ParseError that says why it cannot be read (a BOM is dropped)."""
+    from losscli.errors import ParseError
+
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "not text (binary data)" if isinstance(exc, UnicodeDecodeError) else (exc.strerror or str(exc))
+        raise ParseError(path, f"cannot read: {reason}") from None
+
+
 class Format:
     """Base for a log format; subclasses override what applies to them."""
 

@@ -11,18 +11,24 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from pathlib import Path
 
 from losscli.errors import ParseError
 from losscli.frame import Run, columns_from_records
 from losscli.metric_names import canonical_metric
 from losscli.parsers.base import Format, ReadOptions, Source
-from losscli.restarts import resolve_restarts
+from losscli.restarts import resolve_restarts, restart_warning
+
+_VERSION_DIR = re.compile(r"^version_\d+$")
 
 
 def _header(head: bytes) -> list[str]:
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    return [c.strip() for c in next(csv.reader([first]), [])]
+    try:
+        return [c.strip() for c in next(csv.reader([first]), [])]
+    except csv.Error:  # a bare CR or NUL: not a header Lightning wrote
+        return []
 
 
 class LightningCsv(Format):
@@ -32,6 +38,8 @@ class LightningCsv(Format):
     def claim_file(self, path: Path, head: bytes) -> bool:
         if not path.name.endswith(".csv"):
             return False
+        if path.name == "metrics.csv" and _VERSION_DIR.match(path.parent.name):
+            return True  # CSVLogger's own layout: taken even when damaged, so that the damage is reported
         columns = _header(head)
         return "epoch" in columns and "step" in columns and not any(" - " in c or c.startswith("_") for c in columns)
 
@@ -41,14 +49,19 @@ class LightningCsv(Format):
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ParseError(path, f"cannot read as text: {exc}") from None
-        rows = list(csv.DictReader(io.StringIO(text)))
+        if not text.strip():
+            raise ParseError(path, "empty file")
+        try:
+            rows = list(csv.DictReader(io.StringIO(text)))
+        except csv.Error as exc:
+            raise ParseError(path, f"not a readable CSV: {exc}") from None
         if not rows:
             raise ParseError(path, "no rows under the header")
         parsed: list[tuple[int, float, dict[str, float]]] = []
         bad = 0
         for row in rows:
             step, epoch = _float(row.get("step")), _float(row.get("epoch"))
-            if step is None or epoch is None:
+            if step is None or epoch is None or abs(step) >= 2.0**63:  # steps are int64 in the frame
                 bad += 1
                 continue
             values = {k: v for k, raw in row.items() if k not in ("step", "epoch") and k and (v := _float(raw)) is not None}
@@ -66,7 +79,7 @@ class LightningCsv(Format):
         if bad:
             warnings.append(f"{path}: {bad} rows without a usable step or epoch were skipped")
         if replaced:
-            warnings.append(f"{path}: {replaced} points logged again after a restart; the later values are kept")
+            warnings.append(restart_warning(path, replaced))
         meta = {"source_files": [str(path)], "epoch_values": "Lightning epoch index, converted to progress"}
         return [Run(name=path.parent.name, path=path, format=self.name, scalars=frame, meta=meta,
                     warnings=warnings)]

@@ -16,8 +16,8 @@ from pathlib import Path
 from losscli.errors import ParseError
 from losscli.frame import Run, columns_from_records
 from losscli.metric_names import canonical_metric
-from losscli.parsers.base import Format, ReadOptions, Source
-from losscli.restarts import resolve_restarts
+from losscli.parsers.base import Format, ReadOptions, Source, read_text
+from losscli.restarts import resolve_restarts, restart_warning
 
 _HEADER = b"Wall time,Step,Value"
 _TB_NAME = re.compile(r"^run[-_].*?-tag-(?P<tag>.+)$")
@@ -42,10 +42,7 @@ class TensorBoardDownload(Format):
 
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
         path = source.path
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ParseError(path, f"cannot read as text: {exc}") from None
+        text = read_text(path)
         rows = self._rows(path, text)
         tag = tag_from_name(path)
         metric = canonical_metric(tag)
@@ -65,7 +62,7 @@ class TensorBoardDownload(Format):
         cols, replaced = resolve_restarts(columns_from_records(records))
         warnings = [f"{path}: {bad} rows that are not wall time, step, value were skipped"] if bad else []
         if replaced:
-            warnings.append(f"{path}: {replaced} points logged again after a restart; the later values are kept")
+            warnings.append(restart_warning(path, replaced))
         notes = [f"one tag per file; the tag `{tag}` was taken from the file name"]
         return [Run(name=path.stem, path=path, format=self.name, scalars=cols,
                     meta={"source_files": [str(path)]}, warnings=warnings, notes=notes)]

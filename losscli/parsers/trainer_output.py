@@ -19,7 +19,7 @@ from losscli.errors import ParseError
 from losscli.frame import EPOCH, EVAL_LOSS, Run, columns_from_records
 from losscli.metric_names import canonical_metric
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
-from losscli.restarts import resolve_restarts
+from losscli.restarts import resolve_restarts, restart_warning
 
 STATE_FILE = "trainer_state.json"
 LOG_FILE = "trainer_log.jsonl"
@@ -106,7 +106,7 @@ def read_trainer_output(source: Source) -> Run:
         warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
     frame, replaced = resolve_restarts(columns_from_records(records))
     if replaced:
-        warnings.append(f"{path}: {replaced} points logged again after a restart; the later values are kept")
+        warnings.append(restart_warning(path, replaced))
     meta = dict(meta)
     meta["source_files"] = [str(path)]
     if checkpoints:
@@ -145,6 +145,14 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def _step(value: Any) -> int | None:
+    """A usable step: a finite number that fits the frame's int64 steps; None for anything else."""
+    number = _number(value)
+    if number is None or not -(2.0**63) < number < 2.0**63:  # also False for NaN
+        return None
+    return int(number)
+
+
 def parse_trainer_state(path: Path) -> tuple[list[Record], dict[str, Any]]:
     state = _load_json(path)
     if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
@@ -156,14 +164,14 @@ def parse_trainer_state(path: Path) -> tuple[list[Record], dict[str, Any]]:
         if not isinstance(entry, dict):
             skipped += 1
             continue
-        step = _number(entry.get("step"))
-        if step is None or not math.isfinite(step):
+        step = _step(entry.get("step"))
+        if step is None:
             skipped += 1
             continue
         if _SUMMARY_KEYS & entry.keys() and "loss" not in entry:
             meta["summary"] = {k: v for k, v in entry.items() if _number(v) is not None}
             continue
-        skipped += _entry_records(entry, int(step), records)
+        skipped += _entry_records(entry, step, records)
     _name_custom_eval_loss(records)
     _complete_meta(meta)
     if skipped:
@@ -232,13 +240,13 @@ def parse_trainer_log(path: Path) -> tuple[list[Record], dict[str, Any]]:
             if number == len(lines):
                 meta["truncated"] = True
             continue
-        if not isinstance(entry, dict) or _number(entry.get("current_steps")) is None:
+        step = _step(entry.get("current_steps")) if isinstance(entry, dict) else None
+        if step is None:
             bad_lines += 1
             continue
-        step = int(entry["current_steps"])
-        total = _number(entry.get("total_steps"))
+        total = _step(entry.get("total_steps"))
         if total:
-            meta["max_steps"] = int(total)
+            meta["max_steps"] = total
         converted = {k: v for k, v in entry.items() if k not in ("current_steps", "total_steps")}
         if "lr" in converted:
             converted["learning_rate"] = converted.pop("lr")

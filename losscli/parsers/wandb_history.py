@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.frame import COLUMNS, EPOCH, empty_frame, make_frame
 from losscli.metric_names import canonical_metric
-from losscli.restarts import resolve_restarts
+from losscli.restarts import resolve_restarts, restart_warning
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,7 +87,7 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
         raw_step = numeric_column(table[step_key])
     else:
         raw_step = pd.Series(np.arange(len(table), dtype=np.float64))
-    has_step = raw_step.notna() & np.isfinite(raw_step)
+    has_step = raw_step.notna() & np.isfinite(raw_step) & (raw_step.abs() < 2.0**63)
     skipped = int((~has_step).sum())
     step = raw_step.where(has_step, 0).round().astype(np.int64)
 
@@ -165,7 +165,7 @@ def describe(result: HistoryResult, where: str) -> tuple[list[str], list[str]]:
         notes.append(f"{where}: {result.skipped_rows} history rows without `{result.step_key}` were left out")
     if result.replaced:
         warnings.append(
-            f"{where}: {result.replaced} points logged again after a restart; the later values are kept"
+            restart_warning(where, result.replaced)
         )
     if not result.step_key:
         notes.append(f"{where}: no `_step` column; the row number is the step")

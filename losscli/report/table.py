@@ -64,7 +64,7 @@ def render_table(results: Sequence[RunResult], console: Console, show_reason: bo
                      max_width=run_width)
     for name in columns:
         if name == "reason":
-            table.add_column("reason", overflow="fold", min_width=_REASON_MIN)
+            table.add_column("reason", overflow="fold", min_width=_REASON_MIN, no_wrap=not terminal)
         else:
             table.add_column(name, **_COLUMNS[name])
     for result, row in zip(ordered, cells):
