@@ -53,8 +53,12 @@ def classify(
     read_options: ReadOptions | None = None,
     jobs: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    display_points: int = 2000,
 ) -> Outcome:
-    """Find, read and judge every run under `paths`. One job per core by default; order never depends on jobs."""
+    """Find, read and judge every run under `paths`. One job per core by default; order never depends on jobs.
+
+    Each result carries its curves thinned to `display_points` for plots and sparklines (0: none, which keeps
+    memory flat over thousands of runs when only the verdicts are wanted)."""
     from losscli.analysis.settings import Settings
 
     found = find_sources(paths, walk)
@@ -65,14 +69,18 @@ def classify(
     jobs = max(1, jobs or os.cpu_count() or 1)
     if jobs == 1 or len(work) < 2:
         for i, (source, root) in enumerate(work, 1):
-            outcome.results.extend(judge_source(source, root, settings, read_options))
+            outcome.results.extend(judge_source(source, root, settings, read_options, display_points))
             if on_progress:
                 on_progress(i, len(work))
         return outcome
     from concurrent.futures import ProcessPoolExecutor
 
+    import losscli.analysis.classify  # noqa: F401  (loaded once here, inherited by forked workers)
+    import losscli.curves  # noqa: F401
+
     with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-        futures = [pool.submit(judge_source, source, root, settings, read_options) for source, root in work]
+        futures = [pool.submit(judge_source, source, root, settings, read_options, display_points)
+                   for source, root in work]
         for i, future in enumerate(futures, 1):
             outcome.results.extend(future.result())
             if on_progress:
@@ -80,14 +88,15 @@ def classify(
     return outcome
 
 
-def judge_source(source: Source, root: Path, settings: Settings, read_options: ReadOptions) -> list[RunResult]:
+def judge_source(source: Source, root: Path, settings: Settings, read_options: ReadOptions,
+                 display_points: int = 2000) -> list[RunResult]:
     """Read one source and analyse each run in it; a failure becomes an error result, never an exception.
 
     numpy's floating-point warnings (overflow on absurd values) are silenced: the library never prints."""
     import numpy as np
 
     with np.errstate(all="ignore"):
-        return _judge_source(source, root, settings, read_options)
+        return _judge_source(source, root, settings, read_options, display_points)
 
 
 def _non_finite_warnings(run: Run) -> list[str]:
@@ -105,8 +114,8 @@ def _non_finite_warnings(run: Run) -> list[str]:
     return [f"{where}: {int(bad.sum())} NaN or infinite values ({metrics}) were left out"]
 
 
-def _judge_source(source: Source, root: Path, settings: Settings, read_options: ReadOptions
-                  ) -> list[RunResult]:
+def _judge_source(source: Source, root: Path, settings: Settings, read_options: ReadOptions,
+                  display_points: int) -> list[RunResult]:
     from losscli.analysis.classify import analyze
     from losscli.curves import display_curves
 
@@ -123,7 +132,7 @@ def _judge_source(source: Source, root: Path, settings: Settings, read_options: 
         common = {"run": run.name, "path": str(run.path), "format": run.format,
                   "warnings": (*run.warnings, *_non_finite_warnings(run)), "notes": tuple(run.notes),
                   "meta": _plain_meta(run.meta),
-                  "curves": display_curves(run)}
+                  "curves": display_curves(run, display_points) if display_points else {}}
         try:
             results.append(RunResult(analysis=analyze(run, settings), **common))
         except Exception as exc:

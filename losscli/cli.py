@@ -93,7 +93,7 @@ def _err(message: str) -> None:
 
 
 def _run_classify(paths: list[Path], include: list[str] | None, exclude: list[str] | None, hidden: bool,
-                  jobs: int | None, no_checksums: bool, settings_kwargs: dict) -> Outcome:
+                  jobs: int | None, no_checksums: bool, settings_kwargs: dict, display_points: int) -> Outcome:
     from losscli.analysis.settings import Settings
     from losscli.api import classify as classify_runs
     from losscli.discover import WalkOptions
@@ -111,7 +111,8 @@ def _run_classify(paths: list[Path], include: list[str] | None, exclude: list[st
                 if progress is not None and task is not None:
                     progress.update(task, completed=done, total=total)
 
-            return classify_runs(paths, settings, walk, ReadOptions(verify_checksums=not no_checksums), jobs, tick)
+            return classify_runs(paths, settings, walk, ReadOptions(verify_checksums=not no_checksums), jobs, tick,
+                                 display_points)
     except UsageError as exc:
         _err(f"Error: {exc}")
         raise typer.Exit(ExitStatus.USAGE) from None
@@ -206,7 +207,9 @@ def classify(
     Example: losscli classify runs/ --format jsonl | jq 'select(.verdict == "stepped") | .run'
     """
     settings = {"steps_per_epoch": steps_per_epoch, "min_t": min_t, "min_z": min_z, "min_share": min_share}
-    outcome = _guarded(lambda: _run_classify(paths, include, exclude, hidden, jobs, no_checksums, settings), debug)
+    points = 64 if fmt is OutputFormat.table else 0  # a sparkline needs few points; scripts need none
+    outcome = _guarded(
+        lambda: _run_classify(paths, include, exclude, hidden, jobs, no_checksums, settings, points), debug)
     failed = _report_problems(outcome, strict)
     if not outcome.results:
         _err("Error: no training logs found under " + ", ".join(str(p) for p in paths))
@@ -270,7 +273,7 @@ def report(
     Example: losscli report runs/ --html report.html
     """
     settings = {"steps_per_epoch": steps_per_epoch}
-    outcome = _guarded(lambda: _run_classify(paths, include, exclude, hidden, jobs, False, settings), debug)
+    outcome = _guarded(lambda: _run_classify(paths, include, exclude, hidden, jobs, False, settings, 2000), debug)
     failed = _report_problems(outcome, strict)
     if not outcome.results:
         _err("Error: no training logs found under " + ", ".join(str(p) for p in paths))

@@ -46,10 +46,22 @@ class StepFit:
     dof: float
 
 
+def _median(values: np.ndarray) -> float:
+    """np.median without its overhead, which dominates on the small windows fitted here."""
+    n = len(values)
+    half = n // 2
+    if n % 2:
+        return float(np.partition(values, half)[half])
+    part = np.partition(values, (half - 1, half))
+    return float(part[half - 1] + part[half]) / 2
+
+
 def robust_scale(residuals: np.ndarray) -> float:
-    if len(residuals) == 0:
+    """The noise of single points (1.4826 x the median absolute deviation), over the finite residuals."""
+    finite = residuals if np.all(np.isfinite(residuals)) else residuals[np.isfinite(residuals)]
+    if len(finite) == 0:
         return math.nan
-    return _MAD_TO_SIGMA * float(np.median(np.abs(residuals - np.median(residuals))))
+    return _MAD_TO_SIGMA * _median(np.abs(finite - _median(finite)))
 
 
 def robust_lstsq(design: np.ndarray, y: np.ndarray, iterations: int = 8) -> tuple[np.ndarray, np.ndarray, float]:
@@ -57,16 +69,18 @@ def robust_lstsq(design: np.ndarray, y: np.ndarray, iterations: int = 8) -> tupl
 
     Rows must be in step order: the covariance is widened for residuals that are correlated in time."""
     weights = np.ones(len(y))
-    coef = np.linalg.lstsq(design, y, rcond=None)[0]
+    coef = _weighted_solve(design, y, weights)
     for _ in range(iterations):
         residuals = y - design @ coef
         scale = robust_scale(residuals)
         if not scale > 0:
             break
         u = np.abs(residuals) / (_HUBER_K * scale)
-        weights = np.where(u <= 1, 1.0, 1.0 / np.maximum(u, 1e-12))
-        root = np.sqrt(weights)
-        coef = np.linalg.lstsq(design * root[:, None], y * root, rcond=None)[0]
+        new_weights = np.where(u <= 1, 1.0, 1.0 / np.maximum(u, 1e-12))
+        if np.allclose(new_weights, weights, rtol=1e-4, atol=1e-6):
+            break  # converged: the same points carry the same weight
+        weights = new_weights
+        coef = _weighted_solve(design, y, weights)
     residuals = y - design @ coef
     # The MAD alone is unstable on a dozen points (it can come out near zero); the Huber-weighted RMS,
     # corrected for the fitted parameters, bounds it from below. It also covers a collapsed, flat loss.
@@ -79,6 +93,16 @@ def robust_lstsq(design: np.ndarray, y: np.ndarray, iterations: int = 8) -> tupl
     except np.linalg.LinAlgError:
         cov = np.full((design.shape[1], design.shape[1]), np.inf)
     return coef, cov, sigma
+
+
+def _weighted_solve(design: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted least squares by the normal equations (fast for a few columns), by SVD when they are singular."""
+    weighted = design * weights[:, None]
+    try:
+        return np.linalg.solve(weighted.T @ design, weighted.T @ y)
+    except np.linalg.LinAlgError:
+        root = np.sqrt(weights)
+        return np.linalg.lstsq(design * root[:, None], y * root, rcond=None)[0]
 
 
 def _autocorrelation_inflation(residuals: np.ndarray) -> float:

@@ -19,6 +19,21 @@ def _num(value: float | None, digits: int = 4) -> float | None:
 
 
 def to_record(result: RunResult) -> dict[str, Any]:
+    """The run's record; every number in it is finite or null, so that strict JSON readers accept it."""
+    return _finite(_record(result))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _record(result: RunResult) -> dict[str, Any]:
     a = result.analysis
     record: dict[str, Any] = {
         "run": result.run,
