@@ -125,3 +125,12 @@ def test_restarts_spikes_and_collapse_are_not_steps(seed: int) -> None:
     assert verdict(Curve(slope=0.2, boundary_spike=0.5, noise=0.03, seed=seed)) != "stepped"
     assert verdict(Curve(collapse=True, noise=0.01, seed=seed)) != "stepped"
     assert verdict(Curve(decay=1.5, noise=0.05, noise_kind="wander", seed=seed)) != "stepped"
+
+
+def test_loss_climbing_back_late_in_epochs_is_its_own_finding() -> None:
+    # a learning rate that restarts every epoch: a sharp drop, then the loss climbs back inside the epoch
+    a = analyze(make_run(Curve(drop=0.3, sawtooth=0.4, sawtooth_period=1.0, noise=0.03, seed=1)))
+    assert a.verdict == "stepped"
+    assert a.late_epoch_rise == (2, 3, 4)
+    assert "climbs back late in epochs 2, 3 and 4" in a.reason
+    assert analyze(make_run(Curve(drop=0.3, noise=0.03, seed=1))).late_epoch_rise == ()

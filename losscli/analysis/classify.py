@@ -105,7 +105,7 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
     late = _late_rises(x, y, records, epoch_len, settings) if is_stepped else ()
     score = _score(records, settings)
     if is_stepped:
-        return result(STEPPED, _stepped_reason(steps_found, records, measured), score, found, records, late)
+        return result(STEPPED, _stepped_reason(steps_found, records, late), score, found, records, late)
     return result(SMOOTH, _smooth_reason(records, placebo_level, settings), score, found, records)
 
 
@@ -161,15 +161,17 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _stepped_reason(steps_found: list[Boundary], records: tuple[Boundary, ...],
-                    measured: list[tuple[int, Measurement]]) -> str:
+def _stepped_reason(steps_found: list[Boundary], records: tuple[Boundary, ...], late: tuple[int, ...]) -> str:
     top = sorted(steps_found, key=lambda b: b.epoch)[:4]
     drops = _join([_fmt(b.drop) for b in top])
     where = _join([str(b.epoch) for b in top])
     zs = _join([f"{b.z:.0f}" if b.z >= 10 else f"{b.z:.1f}" for b in top])
     plural = "s" if len(top) > 1 else ""
     more = f" (+{len(steps_found) - len(top)} more)" if len(steps_found) > len(top) else ""
-    inside = "flat inside epochs" if all(b.share >= 0.8 for b in top) else "falling less inside epochs"
+    if late:
+        inside = f"the loss climbs back late in epoch{'s' if len(late) > 1 else ''} {_join([str(e) for e in late])}"
+    else:
+        inside = "flat inside epochs" if all(b.share >= 0.8 for b in top) else "falling less inside epochs"
     return (f"drop{plural} of {drops} at the epoch {where} boundar{'ies' if plural else 'y'}{more} (z {zs}), "
             f"{inside}; {len(steps_found)} of {len(records)} boundaries step")
 
