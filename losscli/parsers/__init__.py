@@ -16,6 +16,7 @@ __all__ = ["Format", "FolderClaim", "ReadOptions", "Source", "all_formats", "get
 
 _MODULES = (
     "losscli.parsers.trainer_output",
+    "losscli.parsers.tensorboard",
     "losscli.parsers.lightning_csv",
     "losscli.parsers.wandb_run",
     "losscli.parsers.wandb_export",
