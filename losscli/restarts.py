@@ -26,11 +26,24 @@ def resolve_restarts(table: Table) -> tuple[Table, int]:
     """
     if isinstance(table, Columns):
         keep = kept_rows(table.metric, table.step)
-        return table.take(keep), len(table) - len(keep)
+        return table.take(keep), _replaced(table.metric, table.step, table.value, keep)
     if table.empty:
         return table, 0
-    keep = kept_rows(table["metric"].to_numpy(dtype=object), table["step"].to_numpy())
-    return table.iloc[keep].reset_index(drop=True), len(table) - len(keep)
+    metric, step = table["metric"].to_numpy(dtype=object), table["step"].to_numpy()
+    keep = kept_rows(metric, step)
+    return table.iloc[keep].reset_index(drop=True), _replaced(metric, step, table["value"].to_numpy(), keep)
+
+
+def _replaced(metric: np.ndarray, step: np.ndarray, value: np.ndarray, keep: np.ndarray) -> int:
+    """Dropped points whose value differs from the one kept for their step: an exact repeat (the Trainer logs
+    the epoch again with each evaluation) replaces nothing."""
+    import numpy as np
+
+    dropped = np.setdiff1d(np.arange(len(step)), keep, assume_unique=True)
+    if len(dropped) == 0:
+        return 0
+    kept = {(m, s): v for m, s, v in zip(metric[keep], step[keep], value[keep])}
+    return sum(1 for i in dropped if kept.get((metric[i], step[i])) != value[i])
 
 
 def restart_warning(where: object, replaced: int) -> str:

@@ -53,7 +53,8 @@ def from_epoch_values(steps: np.ndarray, epochs: np.ndarray) -> Boundaries | Non
         e0, e1, s0, s1 = e[j - 1], e[j], s[j - 1], s[j]
         out[i] = s1 if e1 == e0 else s0 + (k - e0) / (e1 - e0) * (s1 - s0)
     span = (e[-1] - e[0])
-    per_epoch = (s[-1] - s[0]) / span if span > 0 else math.nan
+    per_epoch = _snap((s[-1] - s[0]) / span) if span > 0 else math.nan
+    out = np.array([_snap(b) for b in out])
     return Boundaries(out, FROM_EPOCHS, float(per_epoch), int(ks[0]) if len(ks) else 1, float(e[-1]))
 
 
@@ -70,6 +71,13 @@ def _without_spikes(e: np.ndarray) -> np.ndarray:
     ceiling = np.maximum(prev, nxt)
     spike = e - ceiling > max(1.0, 10 * usual)
     return np.where(spike, ceiling, e) if spike.any() else e
+
+
+def _snap(value: float) -> float:
+    """A step count computed from float32 epoch values (TensorBoard stores them so) lands a hair off the whole
+    number it stands for; snap it back, so that every format of the same run gets the same boundaries."""
+    whole = round(value)
+    return float(whole) if abs(value - whole) <= 1e-6 * max(1.0, abs(value)) else float(value)
 
 
 def _is_epoch_index(e: np.ndarray) -> bool:
