@@ -39,8 +39,18 @@ SAMPLES = ROOT / "sample_logs"
 CORPUS = ROOT / "tests" / "data" / "corpus"
 PYTHON = sys.executable
 LOSSCLI = str(Path(sys.executable).parent / "losscli")
-HEAVY = ("pandas", "numpy", "plotly", "tensorboard", "google.protobuf", "tensorboardX", "pyarrow", "scipy",
-         "matplotlib", "rich")
+HEAVY = (
+    "pandas",
+    "numpy",
+    "plotly",
+    "tensorboard",
+    "google.protobuf",
+    "tensorboardX",
+    "pyarrow",
+    "scipy",
+    "matplotlib",
+    "rich",
+)
 NOT_AT_START = ("pandas", "numpy", "plotly", "tensorboard", "google.protobuf", "pyarrow")  # issue 7
 
 
@@ -89,8 +99,9 @@ def _copy_run(kind: int, i: int, root: Path) -> None:
     sample = ("hf-stepped", "hf-smooth")[i // 6 % 2]
     name = f"{i:05d}"
     if kind == 0:  # a Trainer output folder with its checkpoints
-        shutil.copytree(SAMPLES / sample, root / f"trainer-{name}",
-                        ignore=shutil.ignore_patterns("wandb", "runs"))
+        shutil.copytree(
+            SAMPLES / sample, root / f"trainer-{name}", ignore=shutil.ignore_patterns("wandb", "runs")
+        )
     elif kind == 1:  # a TensorBoard log dir
         shutil.copytree(next((SAMPLES / sample / "runs").iterdir()), root / f"tb-{name}")
     elif kind == 2:  # a wandb folder with one offline run
@@ -165,10 +176,10 @@ def _records(steps: np.ndarray, values: dict[str, np.ndarray], wall: np.ndarray)
         rec[:, 12] = 0x09
         rec[:, 13:21] = np.ascontiguousarray(wall, "<f8").view(np.uint8).reshape(n, 8)
         rec[:, 21] = 0x10
-        rec[:, 22:22 + width] = varint
+        rec[:, 22 : 22 + width] = varint
         at = 22 + width
-        rec[:, at:at + 2] = (0x2A, len(summary) + 4)
-        rec[:, at + 2:at + 2 + len(summary)] = np.frombuffer(summary, np.uint8)
+        rec[:, at : at + 2] = (0x2A, len(summary) + 4)
+        rec[:, at + 2 : at + 2 + len(summary)] = np.frombuffer(summary, np.uint8)
         rec[:, -8:-4] = np.ascontiguousarray(values[tag], "<f4").view(np.uint8).reshape(n, 4)
         crcs = [_masked_crc(row[12:-4].tobytes()) for row in rec]
         rec[:, -4:] = np.asarray(crcs, "<u4").view(np.uint8).reshape(n, 4)
@@ -184,8 +195,12 @@ def _curve(steps: np.ndarray, per_epoch: int) -> dict[str, np.ndarray]:
     epoch = steps / per_epoch
     done = np.floor(epoch - 1e-9)
     loss = 2.5 - 0.3 * done - 0.03 * (epoch - done) + rng.normal(0, 0.05, len(steps))
-    return {"train/loss": loss, "train/grad_norm": 1 + rng.random(len(steps)),
-            "train/learning_rate": 2e-5 * (1 - steps / (steps[-1] + per_epoch)), "train/epoch": epoch}
+    return {
+        "train/loss": loss,
+        "train/grad_norm": 1 + rng.random(len(steps)),
+        "train/learning_rate": 2e-5 * (1 - steps / (steps[-1] + per_epoch)),
+        "train/epoch": epoch,
+    }
 
 
 def _tb_header(wall: float) -> bytes:
@@ -258,10 +273,11 @@ sys.__stderr__.write("IMPORTED " + json.dumps(found) + "\\n")
 
 
 def imported(args: list[str], cwd: Path) -> list[str]:
-    proc = subprocess.run([PYTHON, "-c", _PROBE % (HEAVY,), json.dumps(args)], capture_output=True, text=True,
-                          cwd=cwd)
+    proc = subprocess.run(
+        [PYTHON, "-c", _PROBE % (HEAVY,), json.dumps(args)], capture_output=True, text=True, cwd=cwd
+    )
     line = next(x for x in proc.stderr.splitlines() if x.startswith("IMPORTED "))
-    return json.loads(line[len("IMPORTED "):])
+    return json.loads(line[len("IMPORTED ") :])
 
 
 # --- the report ---------------------------------------------------------------------------------------------
@@ -292,8 +308,10 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     version = subprocess.run([LOSSCLI, "--version"], capture_output=True, text=True).stdout.strip()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"{version} | Python {sys.version.split()[0]} | {os.cpu_count()} cores, load {load} | {LOSSCLI}"
-          f"{' | --quick' if quick else ''}")
+    print(
+        f"{version} | Python {sys.version.split()[0]} | {os.cpu_count()} cores, load {load} | {LOSSCLI}"
+        f"{' | --quick' if quick else ''}"
+    )
     try:
         _run(work, quick, repeat, trees, folders, loop_sample, big_steps)
     finally:
@@ -301,38 +319,73 @@ def main() -> None:
             tmp_holder.cleanup()
 
 
-def _run(work: Path, quick: bool, repeat: int, trees: tuple[int, int], folders: int, loop_sample: int,
-         big_steps: int) -> None:
+def _run(
+    work: Path,
+    quick: bool,
+    repeat: int,
+    trees: tuple[int, int],
+    folders: int,
+    loop_sample: int,
+    big_steps: int,
+) -> None:
     one = work / "one"
     one.mkdir(exist_ok=True)
     shutil.copy(SAMPLES / "hf-stepped" / "trainer_state.json", one / "trainer_state.json")
 
     section(f"(a) start-up: median of {repeat} fresh processes each, interleaved")
-    runs = interleaved({"python": [PYTHON, "-c", "pass"], "version": [LOSSCLI, "--version"],
-                        "help": [LOSSCLI, "--help"]}, repeat)
+    runs = interleaved(
+        {"python": [PYTHON, "-c", "pass"], "version": [LOSSCLI, "--version"], "help": [LOSSCLI, "--help"]},
+        repeat,
+    )
     bare = median(runs["python"])
     row("python -c pass", f"{bare * 1000:.0f} ms")
     for name in ("version", "help"):
         t = median(runs[name])
-        row(f"losscli --{name}", f"{t * 1000:.0f} ms (+{(t - bare) * 1000:.0f} ms)", "aim: within +100 ms",
-            t - bare <= 0.1)
+        row(
+            f"losscli --{name}",
+            f"{t * 1000:.0f} ms (+{(t - bare) * 1000:.0f} ms)",
+            "aim: within +100 ms",
+            t - bare <= 0.1,
+        )
 
     section(f"(b) one trainer_state.json: median of {repeat}, interleaved")
-    runs = interleaved({"pandas": [PYTHON, "-c", "import pandas"],
-                        "classify": [LOSSCLI, "classify", str(one / "trainer_state.json")]}, repeat)
+    runs = interleaved(
+        {
+            "pandas": [PYTHON, "-c", "import pandas"],
+            "classify": [LOSSCLI, "classify", str(one / "trainer_state.json")],
+        },
+        repeat,
+    )
     pandas, classify = median(runs["pandas"]), median(runs["classify"])
     row('python -c "import pandas"', f"{pandas * 1000:.0f} ms")
-    row("losscli classify one/trainer_state.json", f"{classify * 1000:.0f} ms = {classify / pandas:.2f}x",
-        "aim: <= 1.25x", classify / pandas <= 1.25)
-    row("  peak memory", f"{statistics.median(s.rss_mb for s in runs['classify']):.0f} MB "
-        f"(pandas alone {statistics.median(s.rss_mb for s in runs['pandas']):.0f} MB)")
+    row(
+        "losscli classify one/trainer_state.json",
+        f"{classify * 1000:.0f} ms = {classify / pandas:.2f}x",
+        "aim: <= 1.25x",
+        classify / pandas <= 1.25,
+    )
+    row(
+        "  peak memory",
+        f"{statistics.median(s.rss_mb for s in runs['classify']):.0f} MB "
+        f"(pandas alone {statistics.median(s.rss_mb for s in runs['pandas']):.0f} MB)",
+    )
 
     section("    heavy modules imported (in a fresh process)")
-    for label, argv in (("--version", ["--version"]), ("--help", ["--help"]),
-                        ("classify one/trainer_state.json", ["classify", str(one / "trainer_state.json")])):
+    for label, argv in (
+        ("--version", ["--version"]),
+        ("--help", ["--help"]),
+        ("classify one/trainer_state.json", ["classify", str(one / "trainer_state.json")]),
+    ):
         found = imported(argv, work)
-        unwanted = [m for m in found if m in NOT_AT_START] if label.startswith("--") else \
-            [m for m in found if m in ("plotly", "tensorboard", "google.protobuf", "pyarrow", "tensorboardX")]
+        unwanted = (
+            [m for m in found if m in NOT_AT_START]
+            if label.startswith("--")
+            else [
+                m
+                for m in found
+                if m in ("plotly", "tensorboard", "google.protobuf", "pyarrow", "tensorboardX")
+            ]
+        )
         flag = "flag: " + (", ".join(unwanted) or "none")
         row(f"losscli {label}", ", ".join(found) or "none", flag, not unwanted)
 
@@ -349,28 +402,44 @@ def _run(work: Path, quick: bool, repeat: int, trees: tuple[int, int], folders: 
             t = median(samples)
             label = "all cores" if not jobs else "-j 1"
             per_run[(n, label)] = t / n
-            row(f"{n:>5} runs, {label}", f"{t:6.2f} s  {t / n * 1000:6.1f} ms/run  "
-                f"{max(s.rss_mb for s in samples):4.0f} MB")
+            row(
+                f"{n:>5} runs, {label}",
+                f"{t:6.2f} s  {t / n * 1000:6.1f} ms/run  {max(s.rss_mb for s in samples):4.0f} MB",
+            )
     small, large = trees
     for label in ("all cores", "-j 1"):
         growth = per_run[(large, label)] / per_run[(small, label)]
-        row(f"per-run time at {large} / at {small} ({label})", f"{growth:.2f}", "aim: ~1 (linear)",
-            growth <= 1.25)
+        row(
+            f"per-run time at {large} / at {small} ({label})",
+            f"{growth:.2f}",
+            "aim: ~1 (linear)",
+            growth <= 1.25,
+        )
 
     section(f"(d) `classify archive/*/` over {folders} checkpoint folders vs a shell loop of separate calls")
     paths = archive(work / "archive", folders)
-    whole = median([spawn([LOSSCLI, "classify", *paths, "-f", "jsonl"], stdout=work / "out.jsonl")
-                    for _ in range(1 if quick else 2)])
+    whole = median(
+        [
+            spawn([LOSSCLI, "classify", *paths, "-f", "jsonl"], stdout=work / "out.jsonl")
+            for _ in range(1 if quick else 2)
+        ]
+    )
     assert len((work / "out.jsonl").read_text().splitlines()) == folders
     picks = paths[:: max(1, folders // loop_sample)][:loop_sample]
     loop = [spawn([LOSSCLI, "classify", p, "-f", "jsonl"]) for p in picks]
     each = statistics.mean(s.seconds for s in loop)
     serial = spawn([LOSSCLI, "classify", *paths, "-f", "jsonl", "-j", "1"]).seconds
     row(f"one process, {folders} folders", f"{whole:.2f} s  (-j 1: {serial:.2f} s)")
-    row(f"separate calls: {len(picks)} timed, x{folders / len(picks):.0f} (extrapolated)",
-        f"{each * folders:.1f} s ({each * 1000:.0f} ms each)")
-    row("speed-up of one process", f"{each * folders / whole:.0f}x  (-j 1: {each * folders / serial:.0f}x)",
-        "aim: >= 20x", each * folders / whole >= 20)
+    row(
+        f"separate calls: {len(picks)} timed, x{folders / len(picks):.0f} (extrapolated)",
+        f"{each * folders:.1f} s ({each * 1000:.0f} ms each)",
+    )
+    row(
+        "speed-up of one process",
+        f"{each * folders / whole:.0f}x  (-j 1: {each * folders / serial:.0f}x)",
+        "aim: >= 20x",
+        each * folders / whole >= 20,
+    )
 
     points = f"{big_steps * 4 / 1e6:g} million points ({big_steps:,} steps x 4 tags)"
     section(f"(e) one TensorBoard run of {points}")
@@ -382,8 +451,11 @@ def _run(work: Path, quick: bool, repeat: int, trees: tuple[int, int], folders: 
     for options in ([], ["--no-checksums"]):
         s = spawn([LOSSCLI, "classify", str(path.parent), "-f", "jsonl", *options], stdout=work / "out.jsonl")
         record = json.loads((work / "out.jsonl").read_text())
-        row(f"losscli classify {' '.join(['big/', *options])}", f"{s.seconds:.1f} s  {s.rss_mb:.0f} MB",
-            f"verdict {record['verdict']}, {record['points']:,} loss points")
+        row(
+            f"losscli classify {' '.join(['big/', *options])}",
+            f"{s.seconds:.1f} s  {s.rss_mb:.0f} MB",
+            f"verdict {record['verdict']}, {record['points']:,} loss points",
+        )
 
 
 if __name__ == "__main__":

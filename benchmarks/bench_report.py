@@ -51,7 +51,7 @@ def synthetic_run(i: int) -> Run:
         train = 0.8 + 1.2 * np.exp(-epoch / 1.5)
     train = train + rng.normal(0, 0.04, n) + 1.5 * np.exp(-step / (0.02 * n))  # noise, a start-up transient
     lr = 2e-5 * np.minimum(step / (0.05 * n), 1.0) * (1 - step / (n + 1))
-    eval_steps = step[per_epoch // 4 - 1:: per_epoch // 4]
+    eval_steps = step[per_epoch // 4 - 1 :: per_epoch // 4]
     eval_loss = 1.2 + 0.05 * eval_steps / per_epoch + rng.normal(0, 0.01, len(eval_steps))
     metric = [TRAIN_LOSS] * n + [EPOCH] * n + [LEARNING_RATE] * n + [EVAL_LOSS] * len(eval_steps)
     steps = np.r_[step, step, step, eval_steps]
@@ -67,8 +67,15 @@ def results(count: int) -> list[RunResult]:
     out = []
     for i in range(count):
         run = synthetic_run(i)
-        out.append(RunResult(run=run.name, path=str(run.path), format=run.format,
-                             analysis=analyze(run, settings), curves=display_curves(run)))
+        out.append(
+            RunResult(
+                run=run.name,
+                path=str(run.path),
+                format=run.format,
+                analysis=analyze(run, settings),
+                curves=display_curves(run),
+            )
+        )
     return out
 
 
@@ -107,8 +114,10 @@ def main() -> None:
     t0 = time.perf_counter()
     pool = results(max(args.sizes))
     points = sum(len(c["step"]) for r in pool for c in r.curves.values())
-    print(f"analysed {len(pool)} synthetic runs in {time.perf_counter() - t0:.1f} s "
-          f"({points / len(pool):.0f} display points per run, all curves)\n")
+    print(
+        f"analysed {len(pool)} synthetic runs in {time.perf_counter() - t0:.1f} s "
+        f"({points / len(pool):.0f} display points per run, all curves)\n"
+    )
     header = f"{'runs':>5} {'file MB':>8} {'write s':>8}"
     if args.browser:
         header += f" {'load s':>7} {'first plots s':>14} {'all plots s':>12} {'heap MB':>8}"

@@ -153,8 +153,10 @@ def child(reader: str, folder: Path, form: str) -> dict:
             frame_bytes = int(run.scalars.memory_usage(index=True).sum())
         else:
             points = len(columns)
-            frame_bytes = sum(getattr(columns, name).nbytes for name in ("metric", "tag", "step", "epoch",
-                                                                          "value", "wall_time"))
+            frame_bytes = sum(
+                getattr(columns, name).nbytes
+                for name in ("metric", "tag", "step", "epoch", "value", "wall_time")
+            )
     elif reader == "tbparse":
         summary = SummaryReader(str(folder))
         frame = summary.scalars if form == "simple_value" else summary.tensors
@@ -162,7 +164,8 @@ def child(reader: str, folder: Path, form: str) -> dict:
         frame_bytes = int(frame.memory_usage(index=True).sum())
     else:
         accumulator = event_accumulator.EventAccumulator(
-            str(path), size_guidance={event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0})
+            str(path), size_guidance={event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0}
+        )
         accumulator.Reload()
         tags = accumulator.Tags()
         points = sum(len(accumulator.Scalars(t)) for t in tags["scalars"])
@@ -170,16 +173,22 @@ def child(reader: str, folder: Path, form: str) -> dict:
             points += len([float(tensor_util.make_ndarray(e.tensor_proto)) for e in accumulator.Tensors(tag)])
     seconds = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": seconds, "points": points, "peak_mb": after / 1024, "grew_mb": (after - before) / 1024,
-            "frame_mb": frame_bytes / 2**20}
+    return {
+        "seconds": seconds,
+        "points": points,
+        "peak_mb": after / 1024,
+        "grew_mb": (after - before) / 1024,
+        "frame_mb": frame_bytes / 2**20,
+    }
 
 
 def measure(reader: str, folder: Path, form: str) -> dict:
     runs = 3 if reader in FAST else 1
     best: dict | None = None
     for _ in range(runs):
-        out = subprocess.run([sys.executable, __file__, "--child", reader, str(folder), form],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", reader, str(folder), form], capture_output=True, text=True
+        )
         if out.returncode != 0:
             raise SystemExit(f"{reader} on {folder} failed:\n{out.stderr}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -195,10 +204,12 @@ def measure(reader: str, folder: Path, form: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k and 100k events only")
-    parser.add_argument("--data", type=Path,
-                        help="folder for the event files, kept and reused (default: a temporary one)")
-    parser.add_argument("--readers", default=",".join(READERS),
-                        help="comma-separated subset of " + ",".join(READERS))
+    parser.add_argument(
+        "--data", type=Path, help="folder for the event files, kept and reused (default: a temporary one)"
+    )
+    parser.add_argument(
+        "--readers", default=",".join(READERS), help="comma-separated subset of " + ",".join(READERS)
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -226,10 +237,14 @@ def main() -> None:
 
 
 def report(rows: list, readers: list[str]) -> None:
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; times are the best of 3 fresh processes "
-          "for bytes/walk/losscli, one process for tbparse/accumulator\n")
-    header = (f"{'file':<20} {'reader':<14} {'seconds':>8} {'events/s':>11} {'MB/s':>8} {'x tbparse':>9} "
-              f"{'x walk':>7} {'peak MB':>8} {'grew MB':>8} {'frame MB':>8}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; times are the best of 3 fresh processes "
+        "for bytes/walk/losscli, one process for tbparse/accumulator\n"
+    )
+    header = (
+        f"{'file':<20} {'reader':<14} {'seconds':>8} {'events/s':>11} {'MB/s':>8} {'x tbparse':>9} "
+        f"{'x walk':>7} {'peak MB':>8} {'grew MB':>8} {'frame MB':>8}"
+    )
     print(header)
     print("-" * len(header))
     aims = []
@@ -241,10 +256,12 @@ def report(rows: list, readers: list[str]) -> None:
             ratio = f"{tbparse / r['seconds']:.1f}" if tbparse else "-"
             to_walk = f"{r['seconds'] / walk:.2f}" if walk else "-"
             frame = f"{r['frame_mb']:.1f}" if r["frame_mb"] else "-"
-            print(f"{form + ' ' + size:<20} {reader:<14} {r['seconds']:>8.3f} "
-                  f"{events / r['seconds']:>11,.0f} {megabytes / r['seconds']:>8.1f} {ratio:>9} {to_walk:>7} "
-                  f"{r['peak_mb']:>8.0f} "
-                  f"{r['grew_mb']:>8.0f} {frame:>8}")
+            print(
+                f"{form + ' ' + size:<20} {reader:<14} {r['seconds']:>8.3f} "
+                f"{events / r['seconds']:>11,.0f} {megabytes / r['seconds']:>8.1f} {ratio:>9} {to_walk:>7} "
+                f"{r['peak_mb']:>8.0f} "
+                f"{r['grew_mb']:>8.0f} {frame:>8}"
+            )
         print()
         if size == "1M" and tbparse and "losscli" in results:
             aims.extend(_aims(form, megabytes, results, tbparse, walk))
@@ -264,8 +281,14 @@ def _aims(form: str, megabytes: float, results: dict, tbparse: float, walk: floa
             to_walk = nocrc["seconds"] / walk
             lines.append(_aim(f"{form}: checks off, <= 2x the walk floor", to_walk, 2, upper=True))
     bound = 2 * (megabytes + crc["frame_mb"])
-    lines.append(_aim(f"{form}: memory grown while reading < 2 x (file + frame) = {bound:.0f} MB",
-                      crc["grew_mb"], bound, upper=True))
+    lines.append(
+        _aim(
+            f"{form}: memory grown while reading < 2 x (file + frame) = {bound:.0f} MB",
+            crc["grew_mb"],
+            bound,
+            upper=True,
+        )
+    )
     return lines
 
 

@@ -45,7 +45,9 @@ def confusion(pairs: list[tuple[str, str]], title: str) -> None:
     judged = [(t, v) for t, v in pairs if t in ("stepped", "smooth", "inconclusive")]
     right = sum(t == v for t, v in judged)
     if judged:
-        print(f"accuracy on stepped/smooth/inconclusive truths: {right}/{len(judged)} = {right / len(judged):.1%}")
+        print(
+            f"accuracy on stepped/smooth/inconclusive truths: {right}/{len(judged)} = {right / len(judged):.1%}"
+        )
 
 
 def eval_runs() -> None:
@@ -81,11 +83,22 @@ def grid(quick: bool) -> None:
     start = time.perf_counter()
     count = 0
     for pe, ep, drop, slope, kind, lag, sm in itertools.product(
-            per_epochs, epochs_list, drops, slopes, kinds, lags, smoothings):
+        per_epochs, epochs_list, drops, slopes, kinds, lags, smoothings
+    ):
         if drop == 0 and lag:
             continue
-        curve = Curve(per_epoch=pe, epochs=ep, drop=drop * sigma, slope=slope * sigma, noise=sigma,
-                      noise_kind=kind, lag=lag, smoothing=sm, seed=count, start=3.0)
+        curve = Curve(
+            per_epoch=pe,
+            epochs=ep,
+            drop=drop * sigma,
+            slope=slope * sigma,
+            noise=sigma,
+            noise_kind=kind,
+            lag=lag,
+            smoothing=sm,
+            seed=count,
+            start=3.0,
+        )
         verdict = analyze(make_run(curve)).verdict
         count += 1
         # A drop counts as a staircase step when it is >= 5 noise widths and dominates the drift inside the
@@ -98,25 +111,36 @@ def grid(quick: bool) -> None:
             missed.append((curve, verdict))
     # shapes that are not a staircase
     hard = {
-        "sawtooth (period 0.37 epoch)": lambda s, pe: Curve(per_epoch=pe, sawtooth=0.4, slope=0.1, noise=0.02, seed=s),
+        "sawtooth (period 0.37 epoch)": lambda s, pe: Curve(
+            per_epoch=pe, sawtooth=0.4, slope=0.1, noise=0.02, seed=s
+        ),
         "learning-rate restarts": lambda s, pe: Curve(per_epoch=pe, restart=0.5, noise=0.03, seed=s),
-        "one-point spike at boundaries": lambda s, pe: Curve(per_epoch=pe, slope=0.2, boundary_spike=0.5,
-                                                              noise=0.03, seed=s),
+        "one-point spike at boundaries": lambda s, pe: Curve(
+            per_epoch=pe, slope=0.2, boundary_spike=0.5, noise=0.03, seed=s
+        ),
         "early collapse, then flat": lambda s, pe: Curve(per_epoch=pe, collapse=True, noise=0.01, seed=s),
         "smooth exponential decay": lambda s, pe: Curve(per_epoch=pe, decay=1.5, noise=0.02, seed=s),
-        "decay with wandering noise (AR 0.9)": lambda s, pe: Curve(per_epoch=pe, decay=1.5, noise=0.05,
-                                                                   noise_kind="wander", seed=s),
+        "decay with wandering noise (AR 0.9)": lambda s, pe: Curve(
+            per_epoch=pe, decay=1.5, noise=0.05, noise_kind="wander", seed=s
+        ),
     }
     hard_rows = []
     unlabelled = []
-    for name, make in {**hard, "staircase (drop 6 noise widths)": lambda s, pe: Curve(
-            per_epoch=pe, drop=0.3, noise=0.05, seed=s)}.items():
-        verdicts = Counter(analyze(make_run(make(s, pe), with_epochs=False)).verdict
-                           for s in range(6) for pe in (20, 50, 300))
+    for name, make in {
+        **hard,
+        "staircase (drop 6 noise widths)": lambda s, pe: Curve(per_epoch=pe, drop=0.3, noise=0.05, seed=s),
+    }.items():
+        verdicts = Counter(
+            analyze(make_run(make(s, pe), with_epochs=False)).verdict
+            for s in range(6)
+            for pe in (20, 50, 300)
+        )
         count += 18
         unlabelled.append((name, verdicts))
     for name, make in hard.items():
-        verdicts = Counter(analyze(make_run(make(s, pe))).verdict for s in range(10) for pe in (3, 5, 10, 50, 300))
+        verdicts = Counter(
+            analyze(make_run(make(s, pe))).verdict for s in range(10) for pe in (3, 5, 10, 50, 300)
+        )
         count += 50
         hard_rows.append((name, verdicts))
     elapsed = time.perf_counter() - start
@@ -142,15 +166,19 @@ def grid(quick: bool) -> None:
     smooth_pairs = [p for k, v in cells.items() if k[1] == 0 for p in v]
     print(f"smooth curves called stepped: {len(false_stepped)} of {len(smooth_pairs)} (aim: 0)")
     aim = [p for k, v in cells.items() if k[1] >= 5 and k[0] >= 10 for p in v if p[0] == "stepped"]
-    print(f"drops >= 5 noise widths with >= 10 points/epoch called stepped: "
-          f"{len(aim) - len(missed)} of {len(aim)} (aim: all)")
+    print(
+        f"drops >= 5 noise widths with >= 10 points/epoch called stepped: "
+        f"{len(aim) - len(missed)} of {len(aim)} (aim: all)"
+    )
     by_epochs = Counter((c.epochs, c.per_epoch) for c, _ in missed)
     if missed:
         print("  missed by (epochs, points/epoch):", dict(sorted(by_epochs.items())))
     print("\nshapes that are not a staircase (10 seeds x 3, 5, 10, 50, 300 points/epoch):")
     for name, verdicts in hard_rows:
         print(f"  {name:<38}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
-    print("\nthe same with no epoch information (boundaries must be inferred; 6 seeds x 20, 50, 300 points/epoch):")
+    print(
+        "\nthe same with no epoch information (boundaries must be inferred; 6 seeds x 20, 50, 300 points/epoch):"
+    )
     for name, verdicts in unlabelled:
         print(f"  {name:<38}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
 
@@ -175,7 +203,9 @@ def corpus() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     eval_runs()

@@ -1,9 +1,9 @@
 """The library API the CLI is a thin layer over: load runs, classify them, in parallel, without printing.
 
-    >>> import losscli
-    >>> runs = losscli.load("sample_logs/hf-stepped")
-    >>> losscli.analyze(runs[0]).verdict
-    'stepped'
+>>> import losscli
+>>> runs = losscli.load("sample_logs/hf-stepped")
+>>> losscli.analyze(runs[0]).verdict
+'stepped'
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def load(path: str | Path, read_options: ReadOptions | None = None, walk: WalkOptions | None = None) -> list[Run]:
+def load(
+    path: str | Path, read_options: ReadOptions | None = None, walk: WalkOptions | None = None
+) -> list[Run]:
     """Every run found under `path` (a file or a folder), read into the common frame.
 
     Unreadable runs raise `ParseError`; use `classify` to get them as error results instead.
@@ -79,8 +81,10 @@ def classify(
     import losscli.curves  # noqa: F401
 
     with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-        futures = [pool.submit(judge_source, source, root, settings, read_options, display_points)
-                   for source, root in work]
+        futures = [
+            pool.submit(judge_source, source, root, settings, read_options, display_points)
+            for source, root in work
+        ]
         for i, future in enumerate(futures, 1):
             outcome.results.extend(future.result())
             if on_progress:
@@ -88,8 +92,9 @@ def classify(
     return outcome
 
 
-def judge_source(source: Source, root: Path, settings: Settings, read_options: ReadOptions,
-                 display_points: int = 2000) -> list[RunResult]:
+def judge_source(
+    source: Source, root: Path, settings: Settings, read_options: ReadOptions, display_points: int = 2000
+) -> list[RunResult]:
     """Read one source and analyse each run in it; a failure becomes an error result, never an exception.
 
     numpy's floating-point warnings (overflow on absurd values) are silenced: the library never prints."""
@@ -114,8 +119,9 @@ def _non_finite_warnings(run: Run) -> list[str]:
     return [f"{where}: {int(bad.sum())} NaN or infinite values ({metrics}) were left out"]
 
 
-def _judge_source(source: Source, root: Path, settings: Settings, read_options: ReadOptions,
-                  display_points: int) -> list[RunResult]:
+def _judge_source(
+    source: Source, root: Path, settings: Settings, read_options: ReadOptions, display_points: int
+) -> list[RunResult]:
     from losscli.analysis.classify import analyze
     from losscli.curves import display_curves
 
@@ -129,10 +135,15 @@ def _judge_source(source: Source, root: Path, settings: Settings, read_options: 
         return [RunResult(label, str(source.path), source.format, None, error=message)]
     results = []
     for run in runs:
-        common = {"run": run.name, "path": str(run.path), "format": run.format,
-                  "warnings": (*run.warnings, *_non_finite_warnings(run)), "notes": tuple(run.notes),
-                  "meta": _plain_meta(run.meta),
-                  "curves": display_curves(run, display_points) if display_points else {}}
+        common = {
+            "run": run.name,
+            "path": str(run.path),
+            "format": run.format,
+            "warnings": (*run.warnings, *_non_finite_warnings(run)),
+            "notes": tuple(run.notes),
+            "meta": _plain_meta(run.meta),
+            "curves": display_curves(run, display_points) if display_points else {},
+        }
         try:
             results.append(RunResult(analysis=analyze(run, settings), **common))
         except Exception as exc:

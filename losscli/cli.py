@@ -10,7 +10,7 @@ import os
 import sys
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -54,12 +54,20 @@ app = typer.Typer(
 
 Paths = Annotated[list[Path], typer.Argument(help="Log files or folders; folders are searched for runs.")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
-JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel jobs [default: all cores].")]
-IncludeOpt = Annotated[Optional[list[str]], typer.Option("--include", help="Only runs whose path matches this glob.")]
-ExcludeOpt = Annotated[Optional[list[str]], typer.Option("--exclude", help="Skip runs whose path matches this glob.")]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", min=1, help="Parallel jobs [default: all cores].")
+]
+IncludeOpt = Annotated[
+    list[str] | None, typer.Option("--include", help="Only runs whose path matches this glob.")
+]
+ExcludeOpt = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Skip runs whose path matches this glob.")
+]
 HiddenOpt = Annotated[bool, typer.Option("--hidden", help="Also search hidden and dependency folders.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings (damaged files) as failures.")]
-NoCrcOpt = Annotated[bool, typer.Option("--no-checksums", help="Skip CRC checks of event files (trusted files).")]
+NoCrcOpt = Annotated[
+    bool, typer.Option("--no-checksums", help="Skip CRC checks of event files (trusted files).")
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of unexpected errors.")]
 
 
@@ -92,8 +100,16 @@ def _err(message: str) -> None:
     Console(stderr=True, highlight=False, emoji=False).print(message, markup=False, soft_wrap=True)
 
 
-def _run_classify(paths: list[Path], include: list[str] | None, exclude: list[str] | None, hidden: bool,
-                  jobs: int | None, no_checksums: bool, settings_kwargs: dict, display_points: int) -> Outcome:
+def _run_classify(
+    paths: list[Path],
+    include: list[str] | None,
+    exclude: list[str] | None,
+    hidden: bool,
+    jobs: int | None,
+    no_checksums: bool,
+    settings_kwargs: dict,
+    display_points: int,
+) -> Outcome:
     from losscli.analysis.settings import Settings
     from losscli.api import classify as classify_runs
     from losscli.discover import WalkOptions
@@ -111,8 +127,15 @@ def _run_classify(paths: list[Path], include: list[str] | None, exclude: list[st
                 if progress is not None and task is not None:
                     progress.update(task, completed=done, total=total)
 
-            return classify_runs(paths, settings, walk, ReadOptions(verify_checksums=not no_checksums), jobs, tick,
-                                 display_points)
+            return classify_runs(
+                paths,
+                settings,
+                walk,
+                ReadOptions(verify_checksums=not no_checksums),
+                jobs,
+                tick,
+                display_points,
+            )
     except UsageError as exc:
         _err(f"Error: {exc}")
         raise typer.Exit(ExitStatus.USAGE) from None
@@ -133,8 +156,14 @@ def _progress_bar():  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=Console(stderr=True), transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
 
 
 def _report_problems(outcome: Outcome, strict: bool) -> bool:
@@ -158,7 +187,6 @@ def _write(results: list[RunResult], fmt: OutputFormat, reason: bool = True) -> 
 
     out = sys.stdout
     if fmt is OutputFormat.table:
-        from rich.console import Console
 
         from losscli.report.table import render_table
 
@@ -186,14 +214,19 @@ def _exit_code(outcome: Outcome, failed: bool, fail_on: list[Verdict] | None) ->
 def classify(
     paths: Paths,
     fmt: FormatOpt = OutputFormat.table,
-    fail_on: Annotated[Optional[list[Verdict]], typer.Option(
-        "--fail-on", help="Exit with 4 when a run gets this verdict (repeatable).")] = None,
-    steps_per_epoch: Annotated[Optional[float], typer.Option(
-        help="Steps per epoch, for logs that record no epochs.", min=1)] = None,
+    fail_on: Annotated[
+        list[Verdict] | None,
+        typer.Option("--fail-on", help="Exit with 4 when a run gets this verdict (repeatable)."),
+    ] = None,
+    steps_per_epoch: Annotated[
+        float | None, typer.Option(help="Steps per epoch, for logs that record no epochs.", min=1)
+    ] = None,
     min_t: Annotated[float, typer.Option(help="A step's drop must be this many standard errors.")] = 4.0,
     min_z: Annotated[float, typer.Option(help="... and this many times the noise of single points.")] = 1.0,
-    min_share: Annotated[float, typer.Option(
-        help="... and this share of the epoch-to-epoch decrease must happen at the boundary.")] = 0.5,
+    min_share: Annotated[
+        float,
+        typer.Option(help="... and this share of the epoch-to-epoch decrease must happen at the boundary."),
+    ] = 0.5,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
     hidden: HiddenOpt = False,
@@ -209,7 +242,8 @@ def classify(
     settings = {"steps_per_epoch": steps_per_epoch, "min_t": min_t, "min_z": min_z, "min_share": min_share}
     points = 64 if fmt is OutputFormat.table else 0  # a sparkline needs few points; scripts need none
     outcome = _guarded(
-        lambda: _run_classify(paths, include, exclude, hidden, jobs, no_checksums, settings, points), debug)
+        lambda: _run_classify(paths, include, exclude, hidden, jobs, no_checksums, settings, points), debug
+    )
     failed = _report_problems(outcome, strict)
     if not outcome.results:
         _err("Error: no training logs found under " + ", ".join(str(p) for p in paths))
@@ -258,9 +292,12 @@ def show(
 def report(
     paths: Paths,
     html: Annotated[Path, typer.Option("--html", help="Write the HTML report to this file.")],
-    cdn: Annotated[bool, typer.Option("--cdn", help="Load plotly.js from its CDN instead of embedding it.")] = False,
-    steps_per_epoch: Annotated[Optional[float], typer.Option(
-        help="Steps per epoch, for logs that record no epochs.", min=1)] = None,
+    cdn: Annotated[
+        bool, typer.Option("--cdn", help="Load plotly.js from its CDN instead of embedding it.")
+    ] = False,
+    steps_per_epoch: Annotated[
+        float | None, typer.Option(help="Steps per epoch, for logs that record no epochs.", min=1)
+    ] = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
     hidden: HiddenOpt = False,
@@ -273,7 +310,9 @@ def report(
     Example: losscli report runs/ --html report.html
     """
     settings = {"steps_per_epoch": steps_per_epoch}
-    outcome = _guarded(lambda: _run_classify(paths, include, exclude, hidden, jobs, False, settings, 2000), debug)
+    outcome = _guarded(
+        lambda: _run_classify(paths, include, exclude, hidden, jobs, False, settings, 2000), debug
+    )
     failed = _report_problems(outcome, strict)
     if not outcome.results:
         _err("Error: no training logs found under " + ", ".join(str(p) for p in paths))

@@ -107,8 +107,9 @@ def _walk(
         used_files: set[str] = set()
         used_dirs: set[str] = set()
         for fmt in formats:
-            claim = fmt.claim_folder(current, [f for f in files if f not in used_files],
-                                     [d for d in dirs if d not in used_dirs])
+            claim = fmt.claim_folder(
+                current, [f for f in files if f not in used_files], [d for d in dirs if d not in used_dirs]
+            )
             if claim is None:
                 continue
             for source in claim.sources:
@@ -122,13 +123,17 @@ def _walk(
             if source is not None:
                 add(source, root)
         walk_next = [
-            d for d in dirs
-            if d not in used_dirs and (options.include_hidden or (not d.startswith(".") and d not in NOISE_DIRS))
+            d
+            for d in dirs
+            if d not in used_dirs
+            and (options.include_hidden or (not d.startswith(".") and d not in NOISE_DIRS))
         ]
         stack.extend(current / d for d in reversed(walk_next))
 
 
-def _list(folder: Path, seen_dirs: set[tuple[int, int]], warnings: list[str]) -> tuple[list[str], list[str]] | None:
+def _list(
+    folder: Path, seen_dirs: set[tuple[int, int]], warnings: list[str]
+) -> tuple[list[str], list[str]] | None:
     """Sorted file and folder names of `folder`, or None if it was seen already or cannot be read."""
     try:
         info = folder.stat()
@@ -157,7 +162,9 @@ def _list(folder: Path, seen_dirs: set[tuple[int, int]], warnings: list[str]) ->
                 elif stat.S_ISREG(mode):
                     files.append(entry.name)
                 else:
-                    warnings.append(f"{folder / entry.name}: not a regular file (socket, pipe or device); skipped")
+                    warnings.append(
+                        f"{folder / entry.name}: not a regular file (socket, pipe or device); skipped"
+                    )
     except OSError as exc:
         warnings.append(f"{folder}: {exc.strerror or 'cannot be listed'}; skipped")
         return None

@@ -51,9 +51,12 @@ class Columns:
         import numpy as np
 
         return cls(
-            frame["metric"].to_numpy(dtype=object), frame["tag"].to_numpy(dtype=object),
-            frame["step"].to_numpy(dtype=np.int64), frame["epoch"].to_numpy(dtype=np.float64),
-            frame["value"].to_numpy(dtype=np.float64), frame["wall_time"].to_numpy(dtype=np.float64),
+            frame["metric"].to_numpy(dtype=object),
+            frame["tag"].to_numpy(dtype=object),
+            frame["step"].to_numpy(dtype=np.int64),
+            frame["epoch"].to_numpy(dtype=np.float64),
+            frame["value"].to_numpy(dtype=np.float64),
+            frame["wall_time"].to_numpy(dtype=np.float64),
         )
 
 
@@ -66,9 +69,16 @@ class Run:
     user should know to read the result (e.g. an export's rows are bucketed).
     """
 
-    def __init__(self, name: str, path: Path, format: str, scalars: pd.DataFrame | Columns,
-                 meta: dict[str, Any] | None = None, warnings: list[str] | None = None,
-                 notes: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        format: str,
+        scalars: pd.DataFrame | Columns,
+        meta: dict[str, Any] | None = None,
+        warnings: list[str] | None = None,
+        notes: list[str] | None = None,
+    ) -> None:
         self.name = name
         self.path = path
         self.format = format
@@ -139,8 +149,11 @@ def make_columns(metric: Any, tag: Any, step: Any, epoch: Any, value: Any, wall_
     import numpy as np
 
     return Columns(
-        np.asarray(metric, dtype=object), np.asarray(tag, dtype=object), np.asarray(step, dtype=np.int64),
-        np.asarray(epoch, dtype=np.float64), np.asarray(value, dtype=np.float64),
+        np.asarray(metric, dtype=object),
+        np.asarray(tag, dtype=object),
+        np.asarray(step, dtype=np.int64),
+        np.asarray(epoch, dtype=np.float64),
+        np.asarray(value, dtype=np.float64),
         np.asarray(wall_time, dtype=np.float64),
     )
 

@@ -14,8 +14,9 @@ from losscli.errors import LossCliError
 from losscli.parsers.base import ReadOptions
 
 
-def describe(paths: list[Path], include: list[str] | None, exclude: list[str] | None,
-             hidden: bool) -> tuple[list[dict[str, Any]], list[str]]:
+def describe(
+    paths: list[Path], include: list[str] | None, exclude: list[str] | None, hidden: bool
+) -> tuple[list[dict[str, Any]], list[str]]:
     walk = WalkOptions(include=tuple(include or ()), exclude=tuple(exclude or ()), include_hidden=hidden)
     found = find_sources(paths, walk)
     items: list[dict[str, Any]] = []
@@ -23,25 +24,34 @@ def describe(paths: list[Path], include: list[str] | None, exclude: list[str] | 
         try:
             runs = _read(source, root, ReadOptions())
         except LossCliError as exc:
-            items.append({"run": run_label(source.path, root), "path": str(source.path), "format": source.format,
-                          "error": str(exc), "files": [str(f) for f in source.files]})
+            items.append(
+                {
+                    "run": run_label(source.path, root),
+                    "path": str(source.path),
+                    "format": source.format,
+                    "error": str(exc),
+                    "files": [str(f) for f in source.files],
+                }
+            )
             continue
         for run in runs:
             frame = run.scalars
             epochs = frame["epoch"].dropna()
-            items.append({
-                "run": run.name,
-                "path": str(run.path),
-                "format": run.format,
-                "metrics": run.metrics(),
-                "steps": [int(frame["step"].min()), int(frame["step"].max())] if len(frame) else None,
-                "epochs": [_r(epochs.min()), _r(epochs.max())] if len(epochs) else None,
-                "files": run.meta.get("source_files") or [str(f) for f in source.files],
-                "checkpoints": run.meta.get("checkpoints", []),
-                "warnings": run.warnings,
-                "notes": run.notes,
-                "error": None,
-            })
+            items.append(
+                {
+                    "run": run.name,
+                    "path": str(run.path),
+                    "format": run.format,
+                    "metrics": run.metrics(),
+                    "steps": [int(frame["step"].min()), int(frame["step"].max())] if len(frame) else None,
+                    "epochs": [_r(epochs.min()), _r(epochs.max())] if len(epochs) else None,
+                    "files": run.meta.get("source_files") or [str(f) for f in source.files],
+                    "checkpoints": run.meta.get("checkpoints", []),
+                    "warnings": run.warnings,
+                    "notes": run.notes,
+                    "error": None,
+                }
+            )
     return items, found.warnings
 
 
@@ -58,8 +68,14 @@ def render_inventory(items: list[dict[str, Any]], console: Any) -> None:
         table.add_column(name, overflow="fold")
     for item in sorted(items, key=lambda i: i["run"]):
         if item.get("error"):
-            table.add_row(Text(item["run"]), Text(item["format"]), Text("error: " + item["error"], style="magenta"),
-                          Text(""), Text(""), Text("\n".join(item["files"])))
+            table.add_row(
+                Text(item["run"]),
+                Text(item["format"]),
+                Text("error: " + item["error"], style="magenta"),
+                Text(""),
+                Text(""),
+                Text("\n".join(item["files"])),
+            )
             continue
         metrics = ", ".join(f"{k} ({v})" for k, v in item["metrics"].items())
         steps = "" if not item["steps"] else f"{item['steps'][0]}–{item['steps'][1]}"
@@ -67,7 +83,9 @@ def render_inventory(items: list[dict[str, Any]], console: Any) -> None:
         files = "\n".join(item["files"])
         if item["checkpoints"]:
             files += f"\n({len(item['checkpoints'])} checkpoints)"
-        table.add_row(Text(item["run"]), Text(item["format"]), Text(metrics), Text(steps), Text(epochs), Text(files))
+        table.add_row(
+            Text(item["run"]), Text(item["format"]), Text(metrics), Text(steps), Text(epochs), Text(files)
+        )
     console.print(table)
 
 
@@ -83,4 +101,6 @@ def write_inventory(items: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
         writer.writerow(["run", "path", "format", "metric", "points", "error"])
         for item in items:
             for metric, count in (item.get("metrics") or {"": ""}).items():
-                writer.writerow([item["run"], item["path"], item["format"], metric, count, item.get("error") or ""])
+                writer.writerow(
+                    [item["run"], item["path"], item["format"], metric, count, item.get("error") or ""]
+                )

@@ -29,24 +29,71 @@ def load(name: str):  # type: ignore[no-untyped-def]
 
 def panel(fig: go.Figure, col: int, run, a) -> None:  # type: ignore[no-untyped-def]
     loss = run.series("train/loss")
-    fig.add_trace(go.Scatter(x=loss.step, y=loss.value, mode="lines+markers", marker={"size": 4},
-                             line={"width": 1, "color": "#1f77b4"}, name="train loss", showlegend=col == 1),
-                  row=1, col=col)
+    fig.add_trace(
+        go.Scatter(
+            x=loss.step,
+            y=loss.value,
+            mode="lines+markers",
+            marker={"size": 4},
+            line={"width": 1, "color": "#1f77b4"},
+            name="train loss",
+            showlegend=col == 1,
+        ),
+        row=1,
+        col=col,
+    )
     ev = run.series("eval/loss")
     if len(ev):
-        fig.add_trace(go.Scatter(x=ev.step, y=ev.value, mode="lines", line={"color": "#ff7f0e", "dash": "dot"},
-                                 name="eval loss", showlegend=col == 1), row=1, col=col)
+        fig.add_trace(
+            go.Scatter(
+                x=ev.step,
+                y=ev.value,
+                mode="lines",
+                line={"color": "#ff7f0e", "dash": "dot"},
+                name="eval loss",
+                showlegend=col == 1,
+            ),
+            row=1,
+            col=col,
+        )
     span = a.steps_per_epoch or 1
     for b in a.boundaries:
         fig.add_vline(x=b.step, line={"color": "#999", "dash": "dash", "width": 1}, row=1, col=col)
         half = 0.35 * span
         color = "#d62728" if b.stepped else "#2ca02c"
-        fig.add_trace(go.Scatter(x=[b.step - half, b.step], y=[b.before, b.before], mode="lines",
-                                 line={"color": color, "width": 3}, showlegend=False), row=1, col=col)
-        fig.add_trace(go.Scatter(x=[b.step, b.step + half], y=[b.after, b.after], mode="lines",
-                                 line={"color": color, "width": 3}, showlegend=False), row=1, col=col)
-        fig.add_annotation(x=b.step, y=max(b.before, b.after), yshift=22, bgcolor="rgba(255,255,255,0.8)", showarrow=False, row=1, col=col,
-                           text=f"drop {b.drop:.3f}<br>z {b.z:.1f}, share {b.share:.0%}", font={"size": 11})
+        fig.add_trace(
+            go.Scatter(
+                x=[b.step - half, b.step],
+                y=[b.before, b.before],
+                mode="lines",
+                line={"color": color, "width": 3},
+                showlegend=False,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[b.step, b.step + half],
+                y=[b.after, b.after],
+                mode="lines",
+                line={"color": color, "width": 3},
+                showlegend=False,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_annotation(
+            x=b.step,
+            y=max(b.before, b.after),
+            yshift=22,
+            bgcolor="rgba(255,255,255,0.8)",
+            showarrow=False,
+            row=1,
+            col=col,
+            text=f"drop {b.drop:.3f}<br>z {b.z:.1f}, share {b.share:.0%}",
+            font={"size": 11},
+        )
 
 
 def main() -> None:
@@ -55,9 +102,14 @@ def main() -> None:
     fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
     for col, (run, a) in enumerate(panels, 1):
         panel(fig, col, run, a)
-    fig.update_layout(width=1300, height=520, template="plotly_white", margin={"t": 70, "l": 60, "r": 20},
-                      legend={"orientation": "h", "y": -0.15},
-                      title="Boundaries (dashed), fitted levels before and after each (red: a step, green: none)")
+    fig.update_layout(
+        width=1300,
+        height=520,
+        template="plotly_white",
+        margin={"t": 70, "l": 60, "r": 20},
+        legend={"orientation": "h", "y": -0.15},
+        title="Boundaries (dashed), fitted levels before and after each (red: a step, green: none)",
+    )
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text="loss", col=1)
     out = ROOT / "docs" / "method.png"

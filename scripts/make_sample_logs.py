@@ -61,10 +61,19 @@ def hf_stepped() -> str:
         output_dir=os.path.join(OUT, "hf-stepped"),
         train=tt.random_sequences(160, L, V, seed=1),
         eval=tt.random_sequences(64, L, V, seed=2),
-        vocab=V, seq_len=L, n_layer=2, n_embd=64, n_head=4,
-        epochs=5, lr=1e-3, scheduler="constant", batch_size=8,
-        logging_steps=1, eval_steps=5,
-        report_to=("tensorboard", "wandb"), seed=42,
+        vocab=V,
+        seq_len=L,
+        n_layer=2,
+        n_embd=64,
+        n_head=4,
+        epochs=5,
+        lr=1e-3,
+        scheduler="constant",
+        batch_size=8,
+        logging_steps=1,
+        eval_steps=5,
+        report_to=("tensorboard", "wandb"),
+        seed=42,
     )
     return tt.train_run(spec)
 
@@ -76,10 +85,19 @@ def hf_smooth() -> str:
         output_dir=os.path.join(OUT, "hf-smooth"),
         train=tt.markov_sequences(1024, L, V, seed=1),
         eval=tt.markov_sequences(128, L, V, seed=2),
-        vocab=V, seq_len=L, n_layer=2, n_embd=64, n_head=4,
-        epochs=3, lr=3e-4, scheduler="linear", batch_size=16,
-        logging_steps=2, eval_steps=16,
-        report_to=("tensorboard", "wandb"), seed=42,
+        vocab=V,
+        seq_len=L,
+        n_layer=2,
+        n_embd=64,
+        n_head=4,
+        epochs=3,
+        lr=3e-4,
+        scheduler="linear",
+        batch_size=16,
+        logging_steps=2,
+        eval_steps=16,
+        report_to=("tensorboard", "wandb"),
+        seed=42,
     )
     return tt.train_run(spec)
 
@@ -106,15 +124,23 @@ def wandb_direct() -> str:
         name="wandb-direct",
         dir=out,
         mode="offline",
-        config=dict(vocab=V, seq_len=L, n_examples=N, batch_size=BS, epochs=EPOCHS, lr=LR,
-                    model="gpt2 2x64", data="uniform random tokens (memorization)"),
+        config={
+            "vocab": V,
+            "seq_len": L,
+            "n_examples": N,
+            "batch_size": BS,
+            "epochs": EPOCHS,
+            "lr": LR,
+            "model": "gpt2 2x64",
+            "data": "uniform random tokens (memorization)",
+        },
     )
     step = 0
     for epoch in range(EPOCHS):
         model.train()
         perm = torch.randperm(N, generator=gen)
         for i in range(0, N, BS):
-            x = train[perm[i:i + BS]]
+            x = train[perm[i : i + BS]]
             loss = model(input_ids=x, labels=x).loss
             opt.zero_grad()
             loss.backward()

@@ -55,17 +55,25 @@ def make_run(out: Path, name: str, encoding: str, seed: int, big_config: bool, g
     if big_config:
         config["notes_blob"] = "".join(rng.choice("abcdefghij") for _ in range(66_000))
     with tempfile.TemporaryDirectory() as tmp:
-        run = wandb.init(dir=tmp, project="losscli-fixtures", name=name, config=config,
-                         settings=wandb.Settings(x_history_value_encoding=encoding, console="off"))
+        run = wandb.init(
+            dir=tmp,
+            project="losscli-fixtures",
+            name=name,
+            config=config,
+            settings=wandb.Settings(x_history_value_encoding=encoding, console="off"),
+        )
         for epoch in range(epochs):
             for i in range(steps):
                 step = epoch * steps + i + 1
                 # memorisation: a drop at each epoch start, flat within the epoch
-                loss = 2.5 * 0.6 ** epoch + 0.05 * math.exp(-i / 10) + rng.gauss(0, 0.01)
+                loss = 2.5 * 0.6**epoch + 0.05 * math.exp(-i / 10) + rng.gauss(0, 0.01)
                 row = {
-                    "train/loss": loss, "train/epoch": step / steps,
+                    "train/loss": loss,
+                    "train/epoch": step / steps,
                     "train/learning_rate": 0.001 * (1 - step / (epochs * steps)),
-                    "system": {"tokens": step * 512}, "is_warmup": step < 10, "phase": "train",
+                    "system": {"tokens": step * 512},
+                    "is_warmup": step < 10,
+                    "phase": "train",
                 }
                 wandb.log({**row, "train/global_step": step} if global_step else row)
             row = {"eval/loss": 2.0 - 0.1 * epoch + rng.gauss(0, 0.01), "train/epoch": float(epoch + 1)}

@@ -182,11 +182,11 @@ def train_run(spec: RunSpec) -> str:
     model = make_model(spec.vocab, spec.seq_len, spec.n_layer, spec.n_embd, spec.n_head, seed=spec.seed)
 
     if spec.eval is None:
-        eval_kw = dict(eval_strategy="no")
+        eval_kw = {"eval_strategy": "no"}
     elif spec.eval_steps:
-        eval_kw = dict(eval_strategy="steps", eval_steps=spec.eval_steps)
+        eval_kw = {"eval_strategy": "steps", "eval_steps": spec.eval_steps}
     else:
-        eval_kw = dict(eval_strategy="epoch")
+        eval_kw = {"eval_strategy": "epoch"}
 
     args = TrainingArguments(
         output_dir=spec.output_dir,
@@ -321,8 +321,11 @@ def summarize(state_path: str, k: int = 3) -> dict:
             d = [b - a for a, b in zip(v, v[1:])]
             noises.append(statistics.pstdev(d) / math.sqrt(2))
     noise = statistics.median(noises) if noises else float("nan")
-    inside = {e: statistics.fmean(by_epoch[e][:k]) - statistics.fmean(by_epoch[e][-k:])
-              for e in epochs if len(by_epoch[e]) >= 2 * k}
+    inside = {
+        e: statistics.fmean(by_epoch[e][:k]) - statistics.fmean(by_epoch[e][-k:])
+        for e in epochs
+        if len(by_epoch[e]) >= 2 * k
+    }
     boundaries = []
     for a, b in zip(epochs, epochs[1:]):
         kk = max(1, min(k, len(by_epoch[a]), len(by_epoch[b])))
@@ -330,33 +333,43 @@ def summarize(state_path: str, k: int = 3) -> dict:
         after = statistics.fmean(by_epoch[b][:kk])
         slope = statistics.fmean([_slope(by_epoch[a]), _slope(by_epoch[b])])
         drop = before - after
-        boundaries.append(dict(boundary=a + 1, before=before, after=after, drop=drop, excess=drop + slope * kk))
-    return dict(
-        points=len(train),
-        points_per_epoch={e: len(by_epoch[e]) for e in epochs},
-        epoch_means=means,
-        inside_drop=inside,
-        noise=noise,
-        boundaries=boundaries,
-        evals=evals,
-        global_step=state.get("global_step"),
-        max_steps=state.get("max_steps"),
-        num_train_epochs=state.get("num_train_epochs"),
-        final_epoch=state.get("epoch"),
-    )
+        boundaries.append(
+            {"boundary": a + 1, "before": before, "after": after, "drop": drop, "excess": drop + slope * kk}
+        )
+    return {
+        "points": len(train),
+        "points_per_epoch": {e: len(by_epoch[e]) for e in epochs},
+        "epoch_means": means,
+        "inside_drop": inside,
+        "noise": noise,
+        "boundaries": boundaries,
+        "evals": evals,
+        "global_step": state.get("global_step"),
+        "max_steps": state.get("max_steps"),
+        "num_train_epochs": state.get("num_train_epochs"),
+        "final_epoch": state.get("epoch"),
+    }
 
 
 def format_summary(name: str, s: dict) -> str:
-    lines = [f"== {name}: {s['points']} train points, global_step={s['global_step']}, "
-             f"epoch={s['final_epoch']:.4g}, points/epoch={list(s['points_per_epoch'].values())}"]
-    lines.append("   epoch mean train loss: " + ", ".join(f"e{e + 1}={m:.3f}" for e, m in s["epoch_means"].items()))
-    lines.append("   drop inside epoch (first-k minus last-k): "
-                 + ", ".join(f"e{e + 1}={d:+.3f}" for e, d in s["inside_drop"].items()))
+    lines = [
+        f"== {name}: {s['points']} train points, global_step={s['global_step']}, "
+        f"epoch={s['final_epoch']:.4g}, points/epoch={list(s['points_per_epoch'].values())}"
+    ]
+    lines.append(
+        "   epoch mean train loss: " + ", ".join(f"e{e + 1}={m:.3f}" for e, m in s["epoch_means"].items())
+    )
+    lines.append(
+        "   drop inside epoch (first-k minus last-k): "
+        + ", ".join(f"e{e + 1}={d:+.3f}" for e, d in s["inside_drop"].items())
+    )
     lines.append(f"   noise (within-epoch point std) ~ {s['noise']:.4f}")
     for b in s["boundaries"]:
         r = b["excess"] / s["noise"] if s["noise"] and s["noise"] > 0 else float("nan")
-        lines.append(f"   boundary {b['boundary']}: before={b['before']:.3f} after={b['after']:.3f} "
-                     f"drop={b['drop']:+.3f} excess-over-trend={b['excess']:+.3f} ({r:+.1f} x noise)")
+        lines.append(
+            f"   boundary {b['boundary']}: before={b['before']:.3f} after={b['after']:.3f} "
+            f"drop={b['drop']:+.3f} excess-over-trend={b['excess']:+.3f} ({r:+.1f} x noise)"
+        )
     if s["evals"]:
         lines.append("   eval loss: " + ", ".join(f"{ep:.3g}:{v:.3f}" for ep, _, v in s["evals"]))
     return "\n".join(lines)

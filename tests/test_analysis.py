@@ -77,13 +77,18 @@ def test_without_epochs_the_period_is_inferred_only_for_a_staircase(seed: int) -
     assert a.verdict == "stepped"
     assert a.boundary_source == "inferred from recurring drops"
     assert a.steps_per_epoch == pytest.approx(50, abs=2)
-    for curve in (Curve(slope=0.3, noise=0.05, seed=seed), Curve(sawtooth=0.4, slope=0.1, noise=0.02, seed=seed)):
+    for curve in (
+        Curve(slope=0.3, noise=0.05, seed=seed),
+        Curve(sawtooth=0.4, slope=0.1, noise=0.02, seed=seed),
+    ):
         a = analyze(make_run(curve, with_epochs=False))
         assert a.verdict == "inconclusive" and "no epoch information" in a.reason
 
 
 def test_steps_per_epoch_setting_is_used_without_epoch_values() -> None:
-    a = analyze(make_run(Curve(drop=0.3, noise=0.05, per_epoch=40), with_epochs=False), Settings(steps_per_epoch=40))
+    a = analyze(
+        make_run(Curve(drop=0.3, noise=0.05, per_epoch=40), with_epochs=False), Settings(steps_per_epoch=40)
+    )
     assert a.verdict == "stepped"
 
 

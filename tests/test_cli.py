@@ -16,7 +16,18 @@ from losscli._version import __version__
 from losscli.cli import ExitStatus, app
 
 runner = CliRunner()
-REQUIRED_KEYS = {"run", "path", "format", "verdict", "score", "epochs", "points", "boundaries", "reason", "error"}
+REQUIRED_KEYS = {
+    "run",
+    "path",
+    "format",
+    "verdict",
+    "score",
+    "epochs",
+    "points",
+    "boundaries",
+    "reason",
+    "error",
+}
 
 
 @pytest.fixture
@@ -104,8 +115,11 @@ def test_steps_per_epoch_option_gives_boundaries_to_logs_without_epochs(tmp_path
     (tmp_path / "r" / "trainer_state.json").write_text(json.dumps(state))
     plain = json.loads(runner.invoke(app, ["classify", str(tmp_path / "r"), "-f", "jsonl"]).stdout)
     assert plain["boundary_source"] != "--steps-per-epoch"
-    given = json.loads(runner.invoke(app, ["classify", str(tmp_path / "r"), "-f", "jsonl",
-                                           "--steps-per-epoch", "406"]).stdout)
+    given = json.loads(
+        runner.invoke(
+            app, ["classify", str(tmp_path / "r"), "-f", "jsonl", "--steps-per-epoch", "406"]
+        ).stdout
+    )
     assert given["verdict"] == "stepped"
     assert given["boundary_source"] == "--steps-per-epoch"
 

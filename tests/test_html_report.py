@@ -80,6 +80,7 @@ def by_name(results: list[RunResult], name: str) -> RunResult:
 
 # --- the page as text -------------------------------------------------------------------------------------
 
+
 def test_the_real_runs_are_what_the_report_is_about(results: list[RunResult]) -> None:
     assert by_name(results, "ts-yc1999-alpaca").verdict == "stepped"
     assert by_name(results, MALICIOUS).analysis is not None
@@ -94,7 +95,8 @@ def test_user_text_is_escaped_everywhere(page_html: str) -> None:
     # every script element is one of ours: plotly.js, the page script, or JSON data
     scripts = re.findall(r"<script\b[^>]*>", page_html)
     assert set(scripts) <= {"<script>", '<script type="application/json" id="fig-0">'} | {
-        f'<script type="application/json" id="fig-{i}">' for i in range(100)}
+        f'<script type="application/json" id="fig-{i}">' for i in range(100)
+    }
 
 
 def test_embedded_json_cannot_end_its_script(page_html: str) -> None:
@@ -147,10 +149,14 @@ _MAYBE = st.one_of(st.none(), _ANY_FLOAT)
 @st.composite
 def _odd_results(draw: st.DrawFn) -> RunResult:
     """A result with any numbers at all where the analysis and the curves hold floats."""
+
     def curve() -> dict[str, list[Any]]:
         points = draw(st.lists(_POINT, max_size=80))
-        return {"step": [p[0] for p in points], "epoch": [p[1] for p in points],
-                "value": [p[2] for p in points]}
+        return {
+            "step": [p[0] for p in points],
+            "epoch": [p[1] for p in points],
+            "value": [p[2] for p in points],
+        }
 
     def boundary() -> Boundary:
         names = ("step", "before", "after", "drop", "relative_drop", "z", "t", "share")
@@ -158,11 +164,26 @@ def _odd_results(draw: st.DrawFn) -> RunResult:
         return Boundary(epoch=draw(st.integers(0, 50)), stepped=draw(st.booleans()), **floats)
 
     bounds = tuple(boundary() for _ in range(draw(st.integers(0, 4))))
-    finding = EvalFinding(3, draw(_ANY_FLOAT), draw(st.integers(-5, 10**6)), draw(_MAYBE), None,
-                          draw(_ANY_FLOAT), draw(st.booleans()))
-    analysis = Analysis(draw(st.sampled_from(["stepped", "smooth", "inconclusive"])), draw(_ANY_FLOAT), "why",
-                        draw(_MAYBE), 10, "logged epoch values", draw(_MAYBE), bounds,
-                        draw(st.one_of(st.none(), st.just(finding))))
+    finding = EvalFinding(
+        3,
+        draw(_ANY_FLOAT),
+        draw(st.integers(-5, 10**6)),
+        draw(_MAYBE),
+        None,
+        draw(_ANY_FLOAT),
+        draw(st.booleans()),
+    )
+    analysis = Analysis(
+        draw(st.sampled_from(["stepped", "smooth", "inconclusive"])),
+        draw(_ANY_FLOAT),
+        "why",
+        draw(_MAYBE),
+        10,
+        "logged epoch values",
+        draw(_MAYBE),
+        bounds,
+        draw(st.one_of(st.none(), st.just(finding))),
+    )
     metrics = draw(st.sets(st.sampled_from(["train/loss", "eval/loss", "train/learning_rate"])))
     curves = {m: curve() for m in metrics}
     judged = draw(st.one_of(st.none(), st.just(analysis)))
@@ -193,8 +214,9 @@ def test_script_json_escapes_markup_and_round_trips() -> None:
         script_json({"x": float("nan")})
 
 
-def test_every_run_is_in_the_table_once_with_a_link_to_its_plot(results: list[RunResult],
-                                                                 page_html: str) -> None:
+def test_every_run_is_in_the_table_once_with_a_link_to_its_plot(
+    results: list[RunResult], page_html: str
+) -> None:
     rows = re.findall(r'<tr data-i="(\d+)" data-verdict="([a-z]+)">', page_html)
     assert [int(i) for i, _ in rows] == list(range(len(results)))
     assert [v for _, v in rows] == [r.verdict for r in results]
@@ -294,6 +316,7 @@ def test_a_run_with_no_curves_has_no_plot(results: list[RunResult], page_html: s
 
 # --- in Chromium ------------------------------------------------------------------------------------------
 
+
 def _unavailable(why: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{why}: the browser tests must run in CI", pytrace=False)
@@ -348,8 +371,9 @@ class Opened:
             self.requests.append(request.url)
 
     def plotted(self) -> int:
-        return self.page.evaluate("document.querySelectorAll('#runs .plot .js-plotly-plot, "
-                                  "#runs .plot.js-plotly-plot').length")
+        return self.page.evaluate(
+            "document.querySelectorAll('#runs .plot .js-plotly-plot, #runs .plot.js-plotly-plot').length"
+        )
 
     def clean(self) -> None:
         assert self.errors == [] and self.dialogs == [] and self.requests == []
@@ -437,8 +461,9 @@ def test_sort_filter_jump_and_axis_switch(chromium: Any, report_file: Path, resu
 
 
 @pytest.mark.browser
-def test_a_cdn_report_offline_says_so_in_place_of_the_plots(chromium: Any, results: list[RunResult],
-                                                             tmp_path: Path) -> None:
+def test_a_cdn_report_offline_says_so_in_place_of_the_plots(
+    chromium: Any, results: list[RunResult], tmp_path: Path
+) -> None:
     def local_only(route: Any) -> None:
         route.continue_() if route.request.url.startswith("file:") else route.abort()
 

@@ -62,8 +62,9 @@ COMMANDS = [
 ]
 
 
-def test_classify_and_show_leave_the_input_tree_as_it_was(inputs: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_classify_and_show_leave_the_input_tree_as_it_was(
+    inputs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = manifest(inputs)
     assert len(before) > 30
     monkeypatch.chdir(inputs)
@@ -74,10 +75,13 @@ def test_classify_and_show_leave_the_input_tree_as_it_was(inputs: Path,
         assert manifest(inputs) == before, f"losscli {' '.join(args)} changed the input tree"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("losscli.report.html") is None,
-                    reason="losscli.report.html (the HTML writer) is not in this tree yet")
-def test_report_writes_only_its_output_file(inputs: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(
+    importlib.util.find_spec("losscli.report.html") is None,
+    reason="losscli.report.html (the HTML writer) is not in this tree yet",
+)
+def test_report_writes_only_its_output_file(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = manifest(inputs)
     out = tmp_path / "out"
     out.mkdir()

@@ -47,8 +47,18 @@ from losscli.parsers import all_formats
 
 runner = CliRunner()
 SCALE = max(1, int(os.environ.get("LOSSCLI_FUZZ_SCALE", "1")))
-REQUIRED_KEYS = {"run", "path", "format", "verdict", "score", "epochs", "points", "boundaries", "reason",
-                 "error"}
+REQUIRED_KEYS = {
+    "run",
+    "path",
+    "format",
+    "verdict",
+    "score",
+    "epochs",
+    "points",
+    "boundaries",
+    "reason",
+    "error",
+}
 SUMMARY = re.compile(r"^\d+ runs?: ")
 PROBLEM = re.compile(r"^(warning|error|Error): ")
 TRIED: Counter[str] = Counter()
@@ -74,8 +84,11 @@ def fuzz(examples: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         max_examples=examples * SCALE,
         deadline=None,
         derandomize=SCALE == 1,  # the same cases on every CI run; a scaled run explores new ones
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                               HealthCheck.large_base_example],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+        ],
         database=None,
     )
 
@@ -108,32 +121,83 @@ def _one(pattern: str) -> Path:
 
 
 def _wandb_samples() -> list[Sample]:
-    files = [*sorted(SAMPLE_LOGS.glob("*/wandb/*run-*/run-*.wandb")),
-             *sorted(DATA.glob("wandb/typed/wandb/*/run-*.wandb"))]
+    files = [
+        *sorted(SAMPLE_LOGS.glob("*/wandb/*run-*/run-*.wandb")),
+        *sorted(DATA.glob("wandb/typed/wandb/*/run-*.wandb")),
+    ]
     return [
-        Sample(f"wandb:{f.parent.parent.parent.name}", f, f"wandb/{f.parent.name}/{f.name}",
-               f"wandb/{f.parent.name}", "wandb_run", "binary")
+        Sample(
+            f"wandb:{f.parent.parent.parent.name}",
+            f,
+            f"wandb/{f.parent.name}/{f.name}",
+            f"wandb/{f.parent.name}",
+            "wandb_run",
+            "binary",
+        )
         for f in files
         if not f.parent.is_symlink() and f.parent.name != "latest-run"
     ]
 
 
 SAMPLES = [
-    Sample("trainer_state", SAMPLE_LOGS / "hf-stepped" / "trainer_state.json", "run/trainer_state.json",
-           "run", "trainer_state", "json"),
-    Sample("checkpoint", SAMPLE_LOGS / "hf-stepped" / "checkpoint-60" / "trainer_state.json",
-           "checkpoint-60/trainer_state.json", "checkpoint-60", "trainer_state", "json"),
-    Sample("trainer_log", corpus("tl-agosalvez-20ep") / "trainer_log.jsonl", "run/trainer_log.jsonl", "run",
-           "trainer_state", "jsonl"),
-    Sample("lightning_csv", corpus("lt-slm-20ep") / "metrics.csv", "lightning_logs/version_0/metrics.csv",
-           "lightning_logs/version_0/metrics.csv", "lightning_csv", "csv"),
+    Sample(
+        "trainer_state",
+        SAMPLE_LOGS / "hf-stepped" / "trainer_state.json",
+        "run/trainer_state.json",
+        "run",
+        "trainer_state",
+        "json",
+    ),
+    Sample(
+        "checkpoint",
+        SAMPLE_LOGS / "hf-stepped" / "checkpoint-60" / "trainer_state.json",
+        "checkpoint-60/trainer_state.json",
+        "checkpoint-60",
+        "trainer_state",
+        "json",
+    ),
+    Sample(
+        "trainer_log",
+        corpus("tl-agosalvez-20ep") / "trainer_log.jsonl",
+        "run/trainer_log.jsonl",
+        "run",
+        "trainer_state",
+        "jsonl",
+    ),
+    Sample(
+        "lightning_csv",
+        corpus("lt-slm-20ep") / "metrics.csv",
+        "lightning_logs/version_0/metrics.csv",
+        "lightning_logs/version_0/metrics.csv",
+        "lightning_csv",
+        "csv",
+    ),
     *_wandb_samples(),
-    Sample("wandb_history", SAMPLE_LOGS / "wandb-exports" / "hf-stepped_history.csv",
-           "hf-stepped_history.csv", "hf-stepped_history.csv", "wandb_history", "csv"),
-    Sample("wandb_csv", SAMPLE_LOGS / "wandb-exports" / "wandb_export_train_loss.csv",
-           "wandb_export_train_loss.csv", "wandb_export_train_loss.csv", "wandb_csv", "csv", runs=None),
-    Sample("tensorboard", _one("hf-stepped/runs/*/events.out.tfevents.*"), "runs/hf-stepped/" +
-           _one("hf-stepped/runs/*/events.out.tfevents.*").name, "runs/hf-stepped", "tensorboard", "binary"),
+    Sample(
+        "wandb_history",
+        SAMPLE_LOGS / "wandb-exports" / "hf-stepped_history.csv",
+        "hf-stepped_history.csv",
+        "hf-stepped_history.csv",
+        "wandb_history",
+        "csv",
+    ),
+    Sample(
+        "wandb_csv",
+        SAMPLE_LOGS / "wandb-exports" / "wandb_export_train_loss.csv",
+        "wandb_export_train_loss.csv",
+        "wandb_export_train_loss.csv",
+        "wandb_csv",
+        "csv",
+        runs=None,
+    ),
+    Sample(
+        "tensorboard",
+        _one("hf-stepped/runs/*/events.out.tfevents.*"),
+        "runs/hf-stepped/" + _one("hf-stepped/runs/*/events.out.tfevents.*").name,
+        "runs/hf-stepped",
+        "tensorboard",
+        "binary",
+    ),
 ]
 FORMATS = {f.name for f in all_formats()}
 
@@ -146,9 +210,20 @@ def _param(sample: Sample) -> Any:
 
 
 ALL = [_param(s) for s in SAMPLES]
-ONE_PER_FORMAT = [_param(s) for s in SAMPLES if s.name in (
-    "trainer_state", "trainer_log", "lightning_csv", "wandb:hf-stepped", "wandb_history", "wandb_csv",
-    "tensorboard")]
+ONE_PER_FORMAT = [
+    _param(s)
+    for s in SAMPLES
+    if s.name
+    in (
+        "trainer_state",
+        "trainer_log",
+        "lightning_csv",
+        "wandb:hf-stepped",
+        "wandb_history",
+        "wandb_csv",
+        "tensorboard",
+    )
+]
 BY_KIND = {kind: [_param(s) for s in SAMPLES if s.kind == kind] for kind in ("json", "jsonl", "csv")}
 ORIGINAL = {s.name: s.source.read_bytes() for s in SAMPLES}
 
@@ -189,8 +264,14 @@ def place(sample: Sample, data: bytes) -> tuple[Path, Path, Path]:
     return folder, path, folder / sample.target
 
 
-def run_case(test: str, sample: Sample, data: bytes, strict: bool = False, no_checksums: bool = False,
-             extra_files: dict[str, bytes] | None = None) -> list[dict[str, Any]]:
+def run_case(
+    test: str,
+    sample: Sample,
+    data: bytes,
+    strict: bool = False,
+    no_checksums: bool = False,
+    extra_files: dict[str, bytes] | None = None,
+) -> list[dict[str, Any]]:
     """Run classify on a damaged copy and check every promise of the module docstring; return the records."""
     TRIED[test] += 1
     folder, damaged, target = place(sample, data)
@@ -249,8 +330,14 @@ def names(damaged: Path, target: Path) -> tuple[str, ...]:
     return (f"{damaged}", f"{target}:") if target.is_dir() else (f"{damaged}",)
 
 
-def check(result: Any, printed: list[str], sample: Sample, named: tuple[str, ...], strict: bool,
-          tolerate_known: bool = True) -> list[dict[str, Any]]:
+def check(
+    result: Any,
+    printed: list[str],
+    sample: Sample,
+    named: tuple[str, ...],
+    strict: bool,
+    tolerate_known: bool = True,
+) -> list[dict[str, Any]]:
     out, err = result.stdout, result.stderr
     context = f"\nexit {result.exit_code}\nstdout: {out[:2000]}\nstderr: {err[:2000]}"
     assert "Traceback" not in out and "Traceback" not in err, context
@@ -335,8 +422,25 @@ def test_bit_flips(sample: Sample, data: st.DataObject) -> None:
 
 junk = st.one_of(
     st.binary(min_size=1, max_size=64),
-    st.sampled_from([b"\x00" * 16, b"\xff\xfe\xfd", b"\n", b"\r\n", b"{", b"}", b"]", b",", b'"', b"NaN",
-                     b"\x00", b"\x80\x81", b"\xef\xbb\xbf", b":W&B", b"PAR1"]),
+    st.sampled_from(
+        [
+            b"\x00" * 16,
+            b"\xff\xfe\xfd",
+            b"\n",
+            b"\r\n",
+            b"{",
+            b"}",
+            b"]",
+            b",",
+            b'"',
+            b"NaN",
+            b"\x00",
+            b"\x80\x81",
+            b"\xef\xbb\xbf",
+            b":W&B",
+            b"PAR1",
+        ]
+    ),
 )
 
 
@@ -353,7 +457,10 @@ def test_junk_inserted_or_appended(sample: Sample, data: st.DataObject) -> None:
 
 
 FOREIGN = {
-    "empty": b"", "newline": b"\n", "blanks": b"   \n\t", "zeros": b"\x00" * 4096,
+    "empty": b"",
+    "newline": b"\n",
+    "blanks": b"   \n\t",
+    "zeros": b"\x00" * 4096,
     "png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
     "lfs-pointer": b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 12\n",
 }
@@ -402,10 +509,18 @@ def set_at(document: Any, path: tuple[Any, ...], value: Any) -> Any:
 def wrong_types(current: Any) -> st.SearchStrategy[Any]:
     """Values of the wrong type or out of range, in place of `current`."""
     options: list[st.SearchStrategy[Any]] = [
-        st.none(), st.booleans(), st.just(math.nan), st.just(math.inf), st.just(-math.inf),
+        st.none(),
+        st.booleans(),
+        st.just(math.nan),
+        st.just(math.inf),
+        st.just(-math.inf),
         st.sampled_from([0, -1, 2**63, -(2**63) - 1, 10**30, 1e308, -1e308, 5e-324]),
-        st.text(max_size=6), st.just(str(current)), st.just([]), st.just({}),
-        st.floats(allow_nan=True, allow_infinity=True), st.integers(-(2**70), 2**70),
+        st.text(max_size=6),
+        st.just(str(current)),
+        st.just([]),
+        st.just({}),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(-(2**70), 2**70),
     ]
     if isinstance(current, list):
         options.append(st.just({str(i): v for i, v in enumerate(current)}))  # list -> dict
@@ -437,8 +552,9 @@ def clamp_tree(value: Any, key: Any = None) -> Any:
     return stray(key, value)
 
 
-def damage_json(data: st.DataObject, document: Any,
-                focus: Callable[[tuple[Any, ...]], bool] = lambda p: True) -> Any:
+def damage_json(
+    data: st.DataObject, document: Any, focus: Callable[[tuple[Any, ...]], bool] = lambda p: True
+) -> Any:
     """1 to 4 nodes of the document replaced by wrong types."""
     for _ in range(data.draw(st.integers(1, 4), "how many")):
         paths = [p for p in json_paths(document) if focus(p)] or [()]
@@ -492,8 +608,12 @@ def test_json_wrong_types(sample: Sample, data: st.DataObject) -> None:
     document = json.loads(original(sample))
     in_history = data.draw(st.booleans(), "in log_history")
     focus = (lambda p: len(p) >= 1 and p[0] == "log_history") if in_history else (lambda p: True)
-    run_case("json_wrong_types", sample, dump_json(damage_json(data, document, focus)),
-             strict=data.draw(st.booleans(), "strict"))
+    run_case(
+        "json_wrong_types",
+        sample,
+        dump_json(damage_json(data, document, focus)),
+        strict=data.draw(st.booleans(), "strict"),
+    )
 
 
 @pytest.mark.parametrize("sample", BY_KIND["json"])
@@ -537,9 +657,31 @@ def test_jsonl_wrong_types_and_lines(sample: Sample, data: st.DataObject) -> Non
 # --- type damage: CSV ---------------------------------------------------------------------------------------
 
 CELLS = st.one_of(
-    st.sampled_from(["", "nan", "NaN", "inf", "-inf", "Infinity", "abc", "1e400", "1e30", "-1", "True",
-                     "None", "-9223372036854775809", "9223372036854775808", "null", "0x10", "1,5", '"', '""',
-                     " ", "1e-400"]),
+    st.sampled_from(
+        [
+            "",
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "Infinity",
+            "abc",
+            "1e400",
+            "1e30",
+            "-1",
+            "True",
+            "None",
+            "-9223372036854775809",
+            "9223372036854775808",
+            "null",
+            "0x10",
+            "1,5",
+            '"',
+            '""',
+            " ",
+            "1e-400",
+        ]
+    ),
     st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=8),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
 )
@@ -593,7 +735,7 @@ def test_csv_wrong_types_and_steps(sample: Sample, data: st.DataObject) -> None:
         body.reverse()
     elif op == "restart":
         i = data.draw(st.integers(1, len(body) - 1))
-        body[i:i] = body[data.draw(st.integers(0, i - 1)):i]
+        body[i:i] = body[data.draw(st.integers(0, i - 1)) : i]
     elif op == "ragged":
         i = data.draw(st.integers(0, len(body) - 1))
         keep = data.draw(st.integers(0, len(body[i])))
@@ -602,8 +744,8 @@ def test_csv_wrong_types_and_steps(sample: Sample, data: st.DataObject) -> None:
         body[i] = body[i][:keep] + [stray_cell(column, cell) for column, cell in zip(columns, extra)]
     elif op == "drop-column":
         c = data.draw(st.integers(0, len(header) - 1))
-        header = header[:c] + header[c + 1:]
-        body = [row[:c] + row[c + 1:] for row in body]
+        header = header[:c] + header[c + 1 :]
+        body = [row[:c] + row[c + 1 :] for row in body]
     elif op == "only-header":
         body = []
     run_case("csv_wrong_types", sample, write_csv([header, *body]), strict=data.draw(st.booleans(), "strict"))
@@ -627,8 +769,14 @@ def test_damaged_files_of_a_trainer_output_folder(data: st.DataObject) -> None:
             return raw[: data.draw(st.integers(0, len(raw) - 1), label + " cut")]
         return {"intact": raw, "empty": b"", "junk": b"\x00\xff" * 32}[how]
 
-    sample = Sample("trainer_output", SAMPLE_LOGS / "hf-stepped" / "trainer_state.json",
-                    "run/trainer_state.json", "run", "trainer_state", "json")
+    sample = Sample(
+        "trainer_output",
+        SAMPLE_LOGS / "hf-stepped" / "trainer_state.json",
+        "run/trainer_state.json",
+        "run",
+        "trainer_state",
+        "json",
+    )
     extra = {f"run/{name}/trainer_state.json": maybe_damage(raw, name) for name, raw in checkpoints.items()}
     TRIED["trainer_output_folder"] += 1
     folder, _, target = place(sample, maybe_damage(top, "top"))
@@ -657,8 +805,14 @@ def run_exact(sample: Sample, data: bytes, *options: str, seconds: int = CASE_SE
         args = ["classify", str(target), "-f", "jsonl", "-j", "1", *options]
         result, printed = invoke(args, seconds, known=False)
         assert result is not None, f"took more than {seconds} s"
-        return check(result, printed, sample, names(damaged, target), strict="--strict" in options,
-                     tolerate_known=False)
+        return check(
+            result,
+            printed,
+            sample,
+            names(damaged, target),
+            strict="--strict" in options,
+            tolerate_known=False,
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -785,7 +939,7 @@ def tfrecords(raw: bytes) -> list[bytes]:
     """The framed records of an intact event file (length, length CRC, data, data CRC), in order."""
     records, pos = [], 0
     while pos < len(raw):
-        end = pos + 12 + int.from_bytes(raw[pos:pos + 8], "little") + 4
+        end = pos + 12 + int.from_bytes(raw[pos : pos + 8], "little") + 4
         records.append(raw[pos:end])
         pos = end
     return records

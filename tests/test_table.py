@@ -31,8 +31,18 @@ def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _boundary(epoch: int, drop: float, stepped: bool) -> Boundary:
-    return Boundary(epoch=epoch, step=10.0 * epoch, before=1.0, after=1.0 - drop, drop=drop,
-                    relative_drop=drop, z=8.0, t=20.0, share=1.0, stepped=stepped)
+    return Boundary(
+        epoch=epoch,
+        step=10.0 * epoch,
+        before=1.0,
+        after=1.0 - drop,
+        drop=drop,
+        relative_drop=drop,
+        z=8.0,
+        t=20.0,
+        share=1.0,
+        stepped=stepped,
+    )
 
 
 def _curve(values: list[float]) -> dict[str, dict[str, list[Any]]]:
@@ -44,18 +54,48 @@ def _curve(values: list[float]) -> dict[str, dict[str, list[Any]]]:
 STAIRS = [1.1] * 10 + [0.75] * 10 + [0.4] * 10
 SLOPE = [1.2 - 0.02 * i for i in range(30)]
 RESULTS = [  # deliberately not in name order
-    RunResult("runs/b-smooth", "/data/runs/b-smooth", "trainer_state",
-              Analysis("smooth", 0.12, "no concentrated drop at 2 epoch boundaries", 3.0, 30,
-                       "logged epoch values", 10.0, (_boundary(1, 0.02, False), _boundary(2, 0.019, False)),
-                       EvalFinding(3, 0.9, 30, 3.0, None, 0.9, False)),
-              curves=_curve(SLOPE)),
-    RunResult("runs/a-stepped", "/data/runs/a-stepped", "trainer_log",
-              Analysis("stepped", 1.0, "drops of 0.35 and 0.35 at the epoch 1 and 2 boundaries", 3.0, 30,
-                       "logged epoch values", 10.0, (_boundary(1, 0.35, True), _boundary(2, 0.35, True)),
-                       EvalFinding(3, 0.8, 10, 1.0, "checkpoint-10", 1.1, True), memorization=True),
-              curves=_curve(STAIRS)),
-    RunResult("runs/c-broken", "/data/runs/c-broken", "tensorboard", None,
-              error="/data/runs/c-broken: not a TensorBoard file"),
+    RunResult(
+        "runs/b-smooth",
+        "/data/runs/b-smooth",
+        "trainer_state",
+        Analysis(
+            "smooth",
+            0.12,
+            "no concentrated drop at 2 epoch boundaries",
+            3.0,
+            30,
+            "logged epoch values",
+            10.0,
+            (_boundary(1, 0.02, False), _boundary(2, 0.019, False)),
+            EvalFinding(3, 0.9, 30, 3.0, None, 0.9, False),
+        ),
+        curves=_curve(SLOPE),
+    ),
+    RunResult(
+        "runs/a-stepped",
+        "/data/runs/a-stepped",
+        "trainer_log",
+        Analysis(
+            "stepped",
+            1.0,
+            "drops of 0.35 and 0.35 at the epoch 1 and 2 boundaries",
+            3.0,
+            30,
+            "logged epoch values",
+            10.0,
+            (_boundary(1, 0.35, True), _boundary(2, 0.35, True)),
+            EvalFinding(3, 0.8, 10, 1.0, "checkpoint-10", 1.1, True),
+            memorization=True,
+        ),
+        curves=_curve(STAIRS),
+    ),
+    RunResult(
+        "runs/c-broken",
+        "/data/runs/c-broken",
+        "tensorboard",
+        None,
+        error="/data/runs/c-broken: not a TensorBoard file",
+    ),
 ]
 
 PIPE = """\
@@ -73,6 +113,7 @@ def render(results: list[RunResult], **console: object) -> str:
 
 
 # --- the reporter on fixed records --------------------------------------------------------------------
+
 
 def test_pipe_table_is_plain_sorted_and_exact() -> None:
     assert render(RESULTS, width=250) == PIPE

@@ -80,8 +80,11 @@ def newest(folder: Path) -> Path:
 
 
 def event(step: int, *values: summary_pb2.Summary.Value, wall: float | None = None) -> event_pb2.Event:
-    return event_pb2.Event(step=step, wall_time=1_700_000_000.0 + step if wall is None else wall,
-                           summary=summary_pb2.Summary(value=list(values)))
+    return event_pb2.Event(
+        step=step,
+        wall_time=1_700_000_000.0 + step if wall is None else wall,
+        summary=summary_pb2.Summary(value=list(values)),
+    )
 
 
 def v2(tag: str, value: float, step: int) -> event_pb2.Event:
@@ -90,13 +93,18 @@ def v2(tag: str, value: float, step: int) -> event_pb2.Event:
     return event_pb2.Event(step=step, wall_time=1_700_000_000.0 + step, summary=summary)
 
 
-def tensor_value(tag: str, plugin: str = "scalars", shape: tuple[int, ...] = (),
-                 **fields) -> summary_pb2.Summary.Value:
+def tensor_value(
+    tag: str, plugin: str = "scalars", shape: tuple[int, ...] = (), **fields
+) -> summary_pb2.Summary.Value:
     tensor = tensor_pb2.TensorProto(
-        tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d)
-                                                            for d in shape]), **fields)
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in shape]
+        ),
+        **fields,
+    )
     metadata = summary_pb2.SummaryMetadata(
-        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin))
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin)
+    )
     return summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=metadata)
 
 
@@ -120,8 +128,11 @@ def damage(path: Path, offset: int, xor: int = 0xFF) -> None:
 
 
 def test_simple_value_from_tensorboardx(tmp_path: Path) -> None:
-    write_tbx(tmp_path, [("loss", 3.0 - step / 10, step) for step in range(0, 300, 3)]
-              + [("eval_loss", 2.5, 150), ("lr", 1e-3, 0)])
+    write_tbx(
+        tmp_path,
+        [("loss", 3.0 - step / 10, step) for step in range(0, 300, 3)]
+        + [("eval_loss", 2.5, 150), ("lr", 1e-3, 0)],
+    )
     run = read(tmp_path)
     assert run.format == "tensorboard" and run.name == tmp_path.name and run.warnings == []
     expected = [(step, float(np.float32(3.0 - step / 10))) for step in range(0, 300, 3)]
@@ -143,8 +154,9 @@ def test_frame_follows_the_contract(tmp_path: Path) -> None:
 
 
 def test_tf2_tensor_form_from_summary_v2(tmp_path: Path) -> None:
-    write_events(tmp_path, [v2("train/loss", 2.0 / (s + 1), s) for s in range(50)]
-                 + [v2("eval/loss", 1.25, 49)])
+    write_events(
+        tmp_path, [v2("train/loss", 2.0 / (s + 1), s) for s in range(50)] + [v2("eval/loss", 1.25, 49)]
+    )
     run = read(tmp_path)
     assert points(run, TRAIN_LOSS) == [(s, float(np.float32(2.0 / (s + 1)))) for s in range(50)]
     assert points(run, EVAL_LOSS) == [(49, 1.25)]
@@ -189,13 +201,17 @@ def test_non_scalar_summaries_are_skipped(tmp_path: Path) -> None:
         writer.add_text("note", "text", step)
         writer.add_image("picture", np.zeros((3, 4, 4)), step)
     writer.close()
-    write_events(tmp_path, [
-        event(1, tensor_value("vector", dtype=1, shape=(3,), float_val=[1.0, 2.0, 3.0])),
-        event(1, tensor_value("words", dtype=7, shape=(1,), string_val=[b"x"])),
-        event(1, tensor_value("_hparams_/experiment", plugin="hparams", dtype=1, float_val=[0.0])),
-        event(1, tensor_value("custom", plugin="custom_plugin", dtype=1, float_val=[5.0])),
-        event(2, tensor_value("one_of_shape_1", dtype=1, shape=(1, 1), float_val=[4.0])),
-    ], suffix=".2")
+    write_events(
+        tmp_path,
+        [
+            event(1, tensor_value("vector", dtype=1, shape=(3,), float_val=[1.0, 2.0, 3.0])),
+            event(1, tensor_value("words", dtype=7, shape=(1,), string_val=[b"x"])),
+            event(1, tensor_value("_hparams_/experiment", plugin="hparams", dtype=1, float_val=[0.0])),
+            event(1, tensor_value("custom", plugin="custom_plugin", dtype=1, float_val=[5.0])),
+            event(2, tensor_value("one_of_shape_1", dtype=1, shape=(1, 1), float_val=[4.0])),
+        ],
+        suffix=".2",
+    )
     run = read(tmp_path)
     assert run.meta["tags"] == ["loss", "one_of_shape_1"]
     assert points(run, TRAIN_LOSS) == [(s, float(np.float32(1.0 / (s + 1)))) for s in range(5)]
@@ -204,9 +220,11 @@ def test_non_scalar_summaries_are_skipped(tmp_path: Path) -> None:
 
 def test_several_values_in_one_summary(tmp_path: Path) -> None:
     """TF1 merged summaries: one event, several values; each is a point, in the order logged."""
-    values = [summary_pb2.Summary.Value(tag="loss", simple_value=0.5),
-              tensor_value("lr", dtype=1, float_val=[0.01]),
-              summary_pb2.Summary.Value(tag="accuracy", simple_value=0.9)]
+    values = [
+        summary_pb2.Summary.Value(tag="loss", simple_value=0.5),
+        tensor_value("lr", dtype=1, float_val=[0.01]),
+        summary_pb2.Summary.Value(tag="accuracy", simple_value=0.9),
+    ]
     write_events(tmp_path, [event(step, *values) for step in (10, 20)])
     run = read(tmp_path)
     assert run.meta["tags"] == ["loss", "lr", "accuracy"]
@@ -218,8 +236,10 @@ def test_several_values_in_one_summary(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("step", [0, 1, 127, 128, 16_383, 16_384, 2**21, 2**28 - 1, 2**28, 2**40, -5])
 def test_steps_of_every_size(tmp_path: Path, step: int) -> None:
-    write_events(tmp_path, [v2("loss", 1.0, step),
-                            event(step, summary_pb2.Summary.Value(tag="loss2", simple_value=2.0))])
+    write_events(
+        tmp_path,
+        [v2("loss", 1.0, step), event(step, summary_pb2.Summary.Value(tag="loss2", simple_value=2.0))],
+    )
     run = read(tmp_path)
     assert points(run, TRAIN_LOSS) == [(step, 1.0)]
     assert points(run, "loss2") == [(step, 2.0)]
@@ -229,8 +249,14 @@ def test_tags_of_every_length_are_told_apart(tmp_path: Path) -> None:
     tags = ["", "a", "ab" * 4, "x" * 9, "y" * 16, "z" * 17, "w" * 24, "v" * 25, "u" * 200, "é/ü"]
     # tags that differ only in their middle bytes, beyond the first and last eight
     tags += ["a" * 12 + m + "a" * 12 for m in "XYZ"] + ["b" * 30 + m + "b" * 30 for m in "XY"]
-    write_events(tmp_path, [event(step, summary_pb2.Summary.Value(tag=tag, simple_value=float(i)))
-                            for step in range(3) for i, tag in enumerate(tags)])
+    write_events(
+        tmp_path,
+        [
+            event(step, summary_pb2.Summary.Value(tag=tag, simple_value=float(i)))
+            for step in range(3)
+            for i, tag in enumerate(tags)
+        ],
+    )
     run = read(tmp_path)
     assert run.meta["tags"] == tags
     for i, tag in enumerate(tags):
@@ -240,8 +266,11 @@ def test_tags_of_every_length_are_told_apart(tmp_path: Path) -> None:
 
 def test_tags_of_equal_length_logged_in_turn(tmp_path: Path) -> None:
     """Equal record lengths make one column of two tags: each record is still checked against its template."""
-    write_tbx(tmp_path, [(tag, float(s), s) for s in range(200) for tag in ("loss_a", "loss_b")]
-              + [("loss_a", 1.0, 200), ("loss_a", 2.0, 201)])
+    write_tbx(
+        tmp_path,
+        [(tag, float(s), s) for s in range(200) for tag in ("loss_a", "loss_b")]
+        + [("loss_a", 1.0, 200), ("loss_a", 2.0, 201)],
+    )
     run = read(tmp_path)
     assert run.metrics() == {"loss_a": 202, "loss_b": 200}
     assert points(run, "loss_b") == [(s, float(s)) for s in range(200)]
@@ -270,10 +299,22 @@ def test_pytorch_writer_every_form() -> None:
     """
     run = read(DATA / "torch-writer")
     assert run.warnings == []
-    assert run.meta["tags"] == ["train/loss", "train/loss_new_style", "train/loss_double",
-                                "hparam/final_loss", "Loss/train", "Loss/val"]
-    assert run.metrics() == {"train/loss": 30, "train/loss_new_style": 30, "train/loss_double": 30,
-                             "hparam/final_loss": 1, "Loss/train": 30, EVAL_LOSS: 30}
+    assert run.meta["tags"] == [
+        "train/loss",
+        "train/loss_new_style",
+        "train/loss_double",
+        "hparam/final_loss",
+        "Loss/train",
+        "Loss/val",
+    ]
+    assert run.metrics() == {
+        "train/loss": 30,
+        "train/loss_new_style": 30,
+        "train/loss_double": 30,
+        "hparam/final_loss": 1,
+        "Loss/train": 30,
+        EVAL_LOSS: 30,
+    }
     as_float32 = [(s, float(np.float32(2.0 / s))) for s in range(1, 31)]
     assert points(run, TRAIN_LOSS) == as_float32
     assert points(run, "train/loss_new_style") == as_float32
@@ -288,14 +329,22 @@ def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.Monk
     """The same frames whichever decoder reads the records: columns, word matching, fields, protobuf."""
     from losscli.parsers import tfevents_columns, tfevents_decode, tfevents_fields
 
-    values = [tensor_value("a", dtype=1, tensor_content=struct.pack("<f", 1.5)),
-              tensor_value("b", dtype=9, int64_val=[7]), tensor_value("c", dtype=19, half_val=[0x3C00]),
-              summary_pb2.Summary.Value(tag="d", simple_value=0.5)]
+    values = [
+        tensor_value("a", dtype=1, tensor_content=struct.pack("<f", 1.5)),
+        tensor_value("b", dtype=9, int64_val=[7]),
+        tensor_value("c", dtype=19, half_val=[0x3C00]),
+        summary_pb2.Summary.Value(tag="d", simple_value=0.5),
+    ]
     write_events(tmp_path / "mixed", [event(s, values[s % 4]) for s in range(400)] + [v2("e", 0.75, 401)])
     write_tbx(tmp_path / "cycles", [(t, s / 3, s) for s in range(300) for t in ("loss", "lr", "train/epoch")])
     write_events(tmp_path / "tf2", [v2(t, s / 3, s) for s in range(300) for t in ("loss", "learning_rate")])
-    folders = [tmp_path / "mixed", tmp_path / "cycles", tmp_path / "tf2", DATA / "torch-writer",
-               DATA / "tb-sirui-textgen"]
+    folders = [
+        tmp_path / "mixed",
+        tmp_path / "cycles",
+        tmp_path / "tf2",
+        DATA / "torch-writer",
+        DATA / "tb-sirui-textgen",
+    ]
     general = tfevents_fields.decode_general
 
     def no_blocks(buf, starts, lengths, blocks, collector):
@@ -317,9 +366,11 @@ def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(tfevents_columns, "_MIN_CYCLES", 1)  # columns for every block, however short
     frames = [[read(folder).scalars for folder in folders]]
     assert len(frames[0][1]) == 900 and len(frames[0][0]) == 401
-    for module, name, replacement in ((tfevents_columns, "decode_blocks", no_blocks),
-                                      (tfevents_decode, "_match_words", nothing_matches),
-                                      (tfevents_decode, "decode_general", all_slow)):
+    for module, name, replacement in (
+        (tfevents_columns, "decode_blocks", no_blocks),
+        (tfevents_decode, "_match_words", nothing_matches),
+        (tfevents_decode, "decode_general", all_slow),
+    ):
         monkeypatch.setattr(module, name, replacement)
         frames.append([read(folder).scalars for folder in folders])
     for other in frames[1:]:
@@ -444,8 +495,11 @@ def test_discovery_finds_one_run_per_log_folder(tmp_path: Path) -> None:
 
 
 def test_epoch_column_from_the_epoch_metric(tmp_path: Path) -> None:
-    write_tbx(tmp_path, [("train/loss", 1.0, s) for s in range(0, 50, 5)]
-              + [("train/epoch", s / 20, s) for s in range(10, 41, 10)])
+    write_tbx(
+        tmp_path,
+        [("train/loss", 1.0, s) for s in range(0, 50, 5)]
+        + [("train/epoch", s / 20, s) for s in range(10, 41, 10)],
+    )
     loss = read(tmp_path).metric(TRAIN_LOSS)
     epochs = dict(zip(loss["step"], loss["epoch"]))
     assert math.isnan(epochs[0]) and math.isnan(epochs[5]) and math.isnan(epochs[45])
@@ -543,8 +597,12 @@ def test_truncated_last_record_keeps_everything_before(hundred: Path) -> None:
 @pytest.mark.parametrize("where", ["data", "length", "length crc", "data crc"])
 def test_a_damaged_record_in_the_middle_is_skipped(hundred: Path, where: str) -> None:
     offset, length = records(hundred)[41]  # record 41 holds step 40 (record 0 is the file version)
-    position = {"data": offset + 12 + length - 2, "length": offset, "length crc": offset + 9,
-                "data crc": offset + 12 + length + 1}[where]
+    position = {
+        "data": offset + 12 + length - 2,
+        "length": offset,
+        "length crc": offset + 9,
+        "data crc": offset + 12 + length + 1,
+    }[where]
     damage(hundred, position)
     run = read_file(hundred)
     assert points(run, TRAIN_LOSS) == [(s, float(s)) for s in range(100) if s != 40]
@@ -602,8 +660,9 @@ def test_no_scalars_is_an_empty_frame_with_a_warning(tmp_path: Path) -> None:
     assert run.warnings == [f"{tmp_path}: no scalar summaries in the event files"]
 
 
-def test_damage_anywhere_never_crashes_nor_invents_points(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_damage_anywhere_never_crashes_nor_invents_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
@@ -611,9 +670,11 @@ def test_damage_anywhere_never_crashes_nor_invents_points(tmp_path: Path,
 
     monkeypatch.setattr(tfevents_columns, "_MIN_CYCLES", 1)  # let the column decoder meet the damage too
 
-    original = write_events(tmp_path, [v2("loss", float(s), s) for s in range(30)]
-                            + [event(s, summary_pb2.Summary.Value(tag="acc", simple_value=s / 2))
-                               for s in range(30)])
+    original = write_events(
+        tmp_path,
+        [v2("loss", float(s), s) for s in range(30)]
+        + [event(s, summary_pb2.Summary.Value(tag="acc", simple_value=s / 2)) for s in range(30)],
+    )
     data = original.read_bytes()
     intact = read_file(original).scalars
     truth = set(zip(*[intact[c].tolist() for c in ("tag", "step", "value")]))
@@ -621,8 +682,14 @@ def test_damage_anywhere_never_crashes_nor_invents_points(tmp_path: Path,
     target.parent.mkdir()
 
     @settings(max_examples=120, deadline=None)
-    @given(st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(1, 255), st.sampled_from("xid")),
-                    min_size=1, max_size=4), st.booleans())
+    @given(
+        st.lists(
+            st.tuples(st.integers(0, len(data) - 1), st.integers(1, 255), st.sampled_from("xid")),
+            min_size=1,
+            max_size=4,
+        ),
+        st.booleans(),
+    )
     def check(edits: list[tuple[int, int, str]], verify: bool) -> None:
         damaged = bytearray(data)
         for position, byte, kind in edits:
@@ -632,7 +699,7 @@ def test_damage_anywhere_never_crashes_nor_invents_points(tmp_path: Path,
             elif kind == "i":
                 damaged[position:position] = bytes([byte]) * (byte % 17 + 1)
             else:
-                del damaged[position:position + byte % 23 + 1]
+                del damaged[position : position + byte % 23 + 1]
         target.write_bytes(bytes(damaged))
         try:
             run = read_file(target, verify=verify)
@@ -652,9 +719,11 @@ def test_records_with_valid_checksums_but_junk_inside_never_crash(tmp_path: Path
 
     from losscli.parsers.tfevents_records import masked_crc
 
-    good = [v2("loss", 1.5, 300).SerializeToString(),
-            event(3, tensor_value("t", dtype=9, int64_val=[5])).SerializeToString(),
-            event(7, summary_pb2.Summary.Value(tag="x", simple_value=2.0)).SerializeToString()]
+    good = [
+        v2("loss", 1.5, 300).SerializeToString(),
+        event(3, tensor_value("t", dtype=9, int64_val=[5])).SerializeToString(),
+        event(7, summary_pb2.Summary.Value(tag="x", simple_value=2.0)).SerializeToString(),
+    ]
     target = tmp_path / "events.out.tfevents.1.host"
 
     def framed(data: bytes) -> bytes:
@@ -662,9 +731,17 @@ def test_records_with_valid_checksums_but_junk_inside_never_crash(tmp_path: Path
         return length + struct.pack("<I", masked_crc(length)) + data + struct.pack("<I", masked_crc(data))
 
     @settings(max_examples=200, deadline=None)
-    @given(st.lists(st.tuples(st.sampled_from(range(len(good))), st.lists(st.tuples(st.integers(0, 200),
-                                                                                     st.integers(0, 255)))),
-                    min_size=1, max_size=6), st.binary(max_size=40))
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(range(len(good))),
+                st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255))),
+            ),
+            min_size=1,
+            max_size=6,
+        ),
+        st.binary(max_size=40),
+    )
     def check(changes: list[tuple[int, list[tuple[int, int]]]], junk: bytes) -> None:
         out = b""
         for which, edits in changes:
@@ -735,20 +812,24 @@ def test_tf2_tensor_sample_holds_the_stepped_run() -> None:
 
 
 def test_module_imports_only_the_standard_library() -> None:
-    code = ("import sys, losscli.parsers.tensorboard as t; "
-            "heavy = ('numpy', 'pandas', 'google_crc32c', 'google.protobuf'); "
-            "print(sorted(m for m in heavy if m in sys.modules))")
+    code = (
+        "import sys, losscli.parsers.tensorboard as t; "
+        "heavy = ('numpy', 'pandas', 'google_crc32c', 'google.protobuf'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_reading_needs_neither_pandas_nor_protobuf() -> None:
     """Runs come as numpy columns; protobuf is loaded only for records the array decoders leave over."""
-    code = ("import sys; from pathlib import Path; from losscli.parsers.base import ReadOptions, Source; "
-            "from losscli.parsers.tensorboard import TensorBoardFormat; "
-            f"p = Path({str(ROOT / 'sample_logs' / 'tf2-tensor')!r}); "
-            "source = Source('tensorboard', p, tuple(sorted(p.iterdir()))); "
-            "(run,) = TensorBoardFormat().read(source, ReadOptions()); "
-            "print(len(run.columns()), sorted(m for m in ('pandas', 'google.protobuf') if m in sys.modules))")
+    code = (
+        "import sys; from pathlib import Path; from losscli.parsers.base import ReadOptions, Source; "
+        "from losscli.parsers.tensorboard import TensorBoardFormat; "
+        f"p = Path({str(ROOT / 'sample_logs' / 'tf2-tensor')!r}); "
+        "source = Source('tensorboard', p, tuple(sorted(p.iterdir()))); "
+        "(run,) = TensorBoardFormat().read(source, ReadOptions()); "
+        "print(len(run.columns()), sorted(m for m in ('pandas', 'google.protobuf') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "300 []"

@@ -89,7 +89,9 @@ def test_a_broken_latest_checkpoint_falls_back_with_a_warning(tmp_path: Path) ->
 def test_lone_checkpoint_folder_is_a_run(tmp_path: Path) -> None:
     ckpt = tmp_path / "archive" / "checkpoint-60"
     ckpt.mkdir(parents=True)
-    ckpt.joinpath("trainer_state.json").write_bytes(corpus("ts-curse-qa-6ep").joinpath("trainer_state.json").read_bytes())
+    ckpt.joinpath("trainer_state.json").write_bytes(
+        corpus("ts-curse-qa-6ep").joinpath("trainer_state.json").read_bytes()
+    )
     [run] = losscli.load(ckpt)
     assert run.name == "checkpoint-60"
     assert run.meta["checkpoints"] == [60]
@@ -97,8 +99,11 @@ def test_lone_checkpoint_folder_is_a_run(tmp_path: Path) -> None:
 
 
 def test_missing_epoch_values_stay_nan(tmp_path: Path) -> None:
-    path = _state(tmp_path / "r" / "trainer_state.json",
-                  [{"loss": 2.0 - i / 100, "step": i} for i in range(1, 31)], max_steps=30)
+    path = _state(
+        tmp_path / "r" / "trainer_state.json",
+        [{"loss": 2.0 - i / 100, "step": i} for i in range(1, 31)],
+        max_steps=30,
+    )
     [run] = losscli.load(path.parent)
     loss = run.metric(TRAIN_LOSS)
     assert len(loss) == 30 and loss["epoch"].isna().all()
@@ -106,8 +111,10 @@ def test_missing_epoch_values_stay_nan(tmp_path: Path) -> None:
 
 
 def test_bare_nan_and_wrong_types_are_skipped_not_fatal(tmp_path: Path) -> None:
-    text = ('{"log_history": [{"loss": NaN, "step": 1, "epoch": 0.1}, {"loss": "oops", "step": 2},'
-            ' {"loss": 1.5, "step": "x"}, {"loss": 1.25, "step": 3, "epoch": 0.3}, [1, 2]]}')
+    text = (
+        '{"log_history": [{"loss": NaN, "step": 1, "epoch": 0.1}, {"loss": "oops", "step": 2},'
+        ' {"loss": 1.5, "step": "x"}, {"loss": 1.25, "step": 3, "epoch": 0.3}, [1, 2]]}'
+    )
     path = tmp_path / "r" / "trainer_state.json"
     path.parent.mkdir()
     path.write_text(text)
@@ -142,8 +149,10 @@ def test_llama_factory_trainer_log() -> None:
 def test_trainer_log_beside_a_shorter_state_file_wins(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    lines = [json.dumps({"current_steps": s, "total_steps": 20, "loss": 2 - s / 20, "lr": 1e-4, "epoch": s / 10})
-             for s in range(1, 21)]
+    lines = [
+        json.dumps({"current_steps": s, "total_steps": 20, "loss": 2 - s / 20, "lr": 1e-4, "epoch": s / 10})
+        for s in range(1, 21)
+    ]
     (out / "trainer_log.jsonl").write_text("\n".join(lines) + "\n")
     _state(out / "trainer_state.json", [{"loss": 2.0, "step": 1, "epoch": 0.1}])
     [run] = losscli.load(out)

@@ -165,14 +165,23 @@ def test_every_good_run_has_its_verdict_and_every_problem_one_line(tree: Path) -
         assert line.startswith("error: "), line
         [record] = [r for r in records if r["run"] == broken]
         assert record["verdict"] == "error" and record["error"] and f"error: {record['error']}" == line
-    odd_entries = (("nest/inner/loop", "loop"), ("dangling", "broken link"), ("pipe", "not a regular file"),
-                   ("socket", "not a regular file"), ("locked", "ermission denied"))
+    odd_entries = (
+        ("nest/inner/loop", "loop"),
+        ("dangling", "broken link"),
+        ("pipe", "not a regular file"),
+        ("socket", "not a regular file"),
+        ("locked", "ermission denied"),
+    )
     for odd, what in odd_entries:
         [line] = lines_naming(problems, tree / odd)
         assert line.startswith("warning: ") and what in line, line
     assert not lines_naming(lines, tree / "notes"), "plain notes are not logs and need no message"
-    named = {p for p in problems for b in (*BROKEN, "nest/inner/loop", "dangling", "pipe", "socket", "locked")
-             if lines_naming([p], tree / b)}
+    named = {
+        p
+        for p in problems
+        for b in (*BROKEN, "nest/inner/loop", "dangling", "pipe", "socket", "locked")
+        if lines_naming([p], tree / b)
+    }
     own = {f"warning: {w}" for r in records for w in r["warnings"]}  # a good run's own (the jsonl has one)
     assert named | own == set(problems), set(problems) - named - own  # nothing else complained about
 

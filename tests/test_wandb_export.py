@@ -27,9 +27,11 @@ SAMPLES = Path(__file__).parent.parent / "sample_logs" / "wandb-exports"
 CHART, HISTORY = WandbChartCsv(), WandbHistoryExport()
 # first lines of other formats' real files (tbcsv-abiye-bert, lt-slm-20ep; see SOURCES.md)
 TB_CSV = b"Wall time,Step,Value\n1650382697.1388245,400,0.19779999554157257\n"
-LIGHTNING_CSV = (b"epoch,epoch_time,step,train_epoch_perplexity,train_loss_epoch,train_loss_step,"
-                 b"train_perplexity_epoch,train_perplexity_step,val_epoch_perplexity,val_loss,val_perplexity\n"
-                 b"0,,49,,,8.620475769042969,,5544.0234375,,,\n")
+LIGHTNING_CSV = (
+    b"epoch,epoch_time,step,train_epoch_perplexity,train_loss_epoch,train_loss_step,"
+    b"train_perplexity_epoch,train_perplexity_step,val_epoch_perplexity,val_loss,val_perplexity\n"
+    b"0,,49,,,8.620475769042969,,5544.0234375,,,\n"
+)
 
 
 def head(path: Path) -> bytes:
@@ -52,18 +54,21 @@ def direct_history() -> pd.DataFrame:
 # --- claims -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    (CORPUS / "wb-evergreen-cifar10" / "cifar10.csv", ["wandb_csv"]),
-    (CORPUS / "wb-druidowm-nanogpt" / "wandb_export.csv", ["wandb_csv"]),
-    (CORPUS / "wb-lucas-nanogpt-hist" / "baseline_seed2026_0tku5ah1_history.csv", ["wandb_history"]),
-    (CORPUS / "wb-oraby-tts-hist" / "wandb_history.csv", ["wandb_history"]),
-    (CORPUS / "wb-jlpang-dpo-hist" / "train_loss.csv", ["wandb_history"]),
-    (EXPORTS / "direct_history.csv", ["wandb_history"]),
-    (EXPORTS / "direct_history.json", ["wandb_history"]),
-    (EXPORTS / "direct_history_records.json", ["wandb_history"]),
-    (EXPORTS / "direct_history.jsonl", ["wandb_history"]),
-    (EXPORTS / "direct_history.parquet", ["wandb_history"]),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (CORPUS / "wb-evergreen-cifar10" / "cifar10.csv", ["wandb_csv"]),
+        (CORPUS / "wb-druidowm-nanogpt" / "wandb_export.csv", ["wandb_csv"]),
+        (CORPUS / "wb-lucas-nanogpt-hist" / "baseline_seed2026_0tku5ah1_history.csv", ["wandb_history"]),
+        (CORPUS / "wb-oraby-tts-hist" / "wandb_history.csv", ["wandb_history"]),
+        (CORPUS / "wb-jlpang-dpo-hist" / "train_loss.csv", ["wandb_history"]),
+        (EXPORTS / "direct_history.csv", ["wandb_history"]),
+        (EXPORTS / "direct_history.json", ["wandb_history"]),
+        (EXPORTS / "direct_history_records.json", ["wandb_history"]),
+        (EXPORTS / "direct_history.jsonl", ["wandb_history"]),
+        (EXPORTS / "direct_history.parquet", ["wandb_history"]),
+    ],
+)
 def test_claims(path, expected):
     assert claims(path) == expected
 
@@ -144,25 +149,35 @@ def rewrite_header(source: Path, target: Path, rename: dict[str, str]) -> None:
 def _renamed(column: str, rename: dict[str, str]) -> str:
     for old, new in rename.items():
         if column.startswith(old + " - "):
-            return new + column[len(old):]
+            return new + column[len(old) :]
     return column
 
 
 def test_run_names_containing_the_separator(tmp_path):
     path = tmp_path / "export.csv"
-    rewrite_header(CORPUS / "wb-evergreen-cifar10" / "cifar10.csv", path,
-                   {"colu": "exp - colu - lr 0.1", "relu": "baseline - relu"})
+    rewrite_header(
+        CORPUS / "wb-evergreen-cifar10" / "cifar10.csv",
+        path,
+        {"colu": "exp - colu - lr 0.1", "relu": "baseline - relu"},
+    )
     runs = read(CHART, path)
     assert [r.meta["export_run"] for r in runs] == ["exp - colu - lr 0.1", "baseline - relu"]
     assert runs[0].metric("train/loss")["value"].iloc[0] == 0.3106890618801117
 
 
 def test_split_columns_prefers_the_metric_shared_by_the_runs():
-    columns = ["a - b - train/loss", "a - b - eval/loss", "c - train/loss", "c - eval/loss",
-               "c - train/loss__MIN"]
+    columns = [
+        "a - b - train/loss",
+        "a - b - eval/loss",
+        "c - train/loss",
+        "c - eval/loss",
+        "c - train/loss__MIN",
+    ]
     assert split_columns(columns) == {
-        "a - b - train/loss": ("a - b", "train/loss"), "a - b - eval/loss": ("a - b", "eval/loss"),
-        "c - train/loss": ("c", "train/loss"), "c - eval/loss": ("c", "eval/loss"),
+        "a - b - train/loss": ("a - b", "train/loss"),
+        "a - b - eval/loss": ("a - b", "eval/loss"),
+        "c - train/loss": ("c", "train/loss"),
+        "c - eval/loss": ("c", "eval/loss"),
     }
     # with `_step` columns the run names are known exactly, even for a metric name containing " - "
     columns = ["x - y - _step", "x - y - loss - smoothed", "z - _step", "z - loss - smoothed"]
@@ -289,9 +304,15 @@ def frame_of(run) -> pd.DataFrame:
     return run.scalars.sort_values(["metric", "step"]).reset_index(drop=True)
 
 
-@pytest.mark.parametrize("name", [
-    "direct_history.json", "direct_history_records.json", "direct_history.jsonl", "direct_history.parquet",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "direct_history.json",
+        "direct_history_records.json",
+        "direct_history.jsonl",
+        "direct_history.parquet",
+    ],
+)
 def test_every_history_format_gives_the_same_frame(name):
     (reference,) = read(HISTORY, EXPORTS / "direct_history.csv")
     (run,) = read(HISTORY, EXPORTS / name)
@@ -336,13 +357,16 @@ def test_history_with_global_step_uses_it(tmp_path):
     assert "train/global_step" not in run.metrics()
 
 
-@pytest.mark.parametrize(("name", "content", "problem"), [
-    ("h.csv", "_step,_runtime\n0,1.0\n1,2.0\n", "no numeric history values"),
-    ("h.json", '{"_step": [1, 2], "note": ["a", "b"]}', "no numeric history values"),
-    ("h.json", '[1, 2, 3] "_step"', "invalid JSON"),
-    ("h.jsonl", '"_step"\n', "no JSON object lines"),
-    ("h.parquet", "PAR1 _step not really", "not a readable Parquet file"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("h.csv", "_step,_runtime\n0,1.0\n1,2.0\n", "no numeric history values"),
+        ("h.json", '{"_step": [1, 2], "note": ["a", "b"]}', "no numeric history values"),
+        ("h.json", '[1, 2, 3] "_step"', "invalid JSON"),
+        ("h.jsonl", '"_step"\n', "no JSON object lines"),
+        ("h.parquet", "PAR1 _step not really", "not a readable Parquet file"),
+    ],
+)
 def test_unreadable_history_exports(tmp_path, name, content, problem):
     path = tmp_path / name
     path.write_text(content)

@@ -1,9 +1,9 @@
 """W&B run folders read natively from `run-<id>.wandb`: real offline runs (tests/data/wandb/SOURCES.md).
 
-    tests/data/wandb/direct/wandb/            plain wandb.log calls (step = _step), a record over three blocks
-        latest-run -> offline-run-...-cg60k7gh
-        offline-run-...-cg60k7gh/run-cg60k7gh.wandb, files/
-    tests/data/wandb/typed/wandb/             x_history_value_encoding="json,typed", logs train/global_step
+tests/data/wandb/direct/wandb/            plain wandb.log calls (step = _step), a record over three blocks
+    latest-run -> offline-run-...-cg60k7gh
+    offline-run-...-cg60k7gh/run-cg60k7gh.wandb, files/
+tests/data/wandb/typed/wandb/             x_history_value_encoding="json,typed", logs train/global_step
 """
 
 from __future__ import annotations
@@ -79,8 +79,10 @@ def test_wandb_folder_claims_each_run_once_with_latest_run_link():
 def test_links_to_a_claimed_run_are_used_up_not_read_again(tmp_path):
     shutil.copytree(DATA / "direct" / "wandb", tmp_path / "wandb", symlinks=True)
     run = next((tmp_path / "wandb").glob("offline-run-*"))
-    shutil.copytree(DATA / "typed" / "wandb" / next((DATA / "typed" / "wandb").glob("offline-run-*")).name,
-                    tmp_path / "wandb" / "run-20261124_200000-9gpt60oj")
+    shutil.copytree(
+        DATA / "typed" / "wandb" / next((DATA / "typed" / "wandb").glob("offline-run-*")).name,
+        tmp_path / "wandb" / "run-20261124_200000-9gpt60oj",
+    )
     (tmp_path / "wandb" / "debug.log").symlink_to(f"{run.name}/files/requirements.txt")
     found = claim(tmp_path / "wandb")
     assert sorted(s.path.name for s in found.sources) == [run.name, "run-20261124_200000-9gpt60oj"]
@@ -132,7 +134,11 @@ def test_direct_run_history_config_and_summary():
     assert run.meta["num_train_epochs"] == 4 and run.meta["train_batch_size"] == 16
     assert run.meta["step_key"] == "_step"
     assert run.metrics() == {
-        "train/loss": 48, "train/epoch": 52, "system/tokens": 48, "train/learning_rate": 48, "eval/loss": 4,
+        "train/loss": 48,
+        "train/epoch": 52,
+        "system/tokens": 48,
+        "train/learning_rate": 48,
+        "eval/loss": 4,
     }
     loss = run.metric("train/loss")
     assert loss["step"].tolist()[:13] == list(range(12)) + [13]  # _step 12 is the eval row
@@ -266,8 +272,11 @@ def test_truncated_inside_a_multi_block_record(tmp_path):
 
 def test_bad_crc_skips_that_chunk_with_a_warning(tmp_path):
     data = bytearray(wandb_file("typed").read_bytes())
-    history = [pos for pos, length, kind in chunks(bytes(data))
-               if kind == log.FULL and _is_history(bytes(data[pos + 7: pos + 7 + length]))]
+    history = [
+        pos
+        for pos, length, kind in chunks(bytes(data))
+        if kind == log.FULL and _is_history(bytes(data[pos + 7 : pos + 7 + length]))
+    ]
     target = history[5]
     data[target + 20] ^= 0xFF
     run = read_copy(tmp_path, "bad.wandb", bytes(data))
@@ -287,7 +296,7 @@ def _is_history(payload: bytes) -> bool:
 def test_bad_length_skips_the_rest_of_the_block(tmp_path):
     data = bytearray(wandb_file("typed").read_bytes())
     first = chunks(bytes(data))[3][0]
-    data[first + 4: first + 6] = struct.pack("<H", 40000)
+    data[first + 4 : first + 6] = struct.pack("<H", 40000)
     run = read_copy(tmp_path, "bad.wandb", bytes(data))
     assert any("damaged chunk" in w for w in run.warnings)
     assert 0 < len(run.metric("train/loss")) < 48  # the second block still reads

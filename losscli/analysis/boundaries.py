@@ -52,7 +52,7 @@ def from_epoch_values(steps: np.ndarray, epochs: np.ndarray) -> Boundaries | Non
             continue
         e0, e1, s0, s1 = e[j - 1], e[j], s[j - 1], s[j]
         out[i] = s1 if e1 == e0 else s0 + (k - e0) / (e1 - e0) * (s1 - s0)
-    span = (e[-1] - e[0])
+    span = e[-1] - e[0]
     per_epoch = _snap((s[-1] - s[0]) / span) if span > 0 else math.nan
     out = np.array([_snap(b) for b in out])
     return Boundaries(out, FROM_EPOCHS, float(per_epoch), int(ks[0]) if len(ks) else 1, float(e[-1]))
@@ -90,7 +90,9 @@ def _from_epoch_index(s: np.ndarray, e: np.ndarray) -> Boundaries:
     change = np.flatnonzero(np.diff(e) > 0)
     ks = e[change + 1].astype(int)
     steps = (s[change] + s[change + 1]) / 2
-    per_epoch = float(np.median(np.diff(steps))) if len(steps) > 1 else float(steps[0]) if len(steps) else math.nan
+    per_epoch = (
+        float(np.median(np.diff(steps))) if len(steps) > 1 else float(steps[0]) if len(steps) else math.nan
+    )
     covered = float(e[-1]) + (s[-1] - steps[-1]) / per_epoch if len(steps) and per_epoch > 0 else float(e[-1])
     return Boundaries(steps, FROM_EPOCHS + " (epoch index)", per_epoch, int(ks[0]) if len(ks) else 1, covered)
 
@@ -110,6 +112,11 @@ def steps_per_epoch_from_meta(meta: dict[str, Any]) -> float | None:
     if isinstance(value, (int, float)) and value > 0:
         return float(value)
     max_steps, epochs = meta.get("max_steps"), meta.get("num_train_epochs")
-    if isinstance(max_steps, (int, float)) and isinstance(epochs, (int, float)) and max_steps > 0 and epochs > 0:
+    if (
+        isinstance(max_steps, (int, float))
+        and isinstance(epochs, (int, float))
+        and max_steps > 0
+        and epochs > 0
+    ):
         return float(max_steps) / float(epochs)
     return None

@@ -9,9 +9,9 @@ import numpy as np
 from losscli.analysis import boundaries as bounds
 from losscli.analysis.epoch_levels import epoch_level_model
 from losscli.analysis.eval_findings import eval_finding
+from losscli.analysis.evidence import Measurement, measure, placebo_ts, settling, step_flags
 from losscli.analysis.fits import fit_slope
 from losscli.analysis.infer import infer_period
-from losscli.analysis.evidence import Measurement, measure, placebo_ts, settling, step_flags
 from losscli.analysis.result import INCONCLUSIVE, SMOOTH, STEPPED, Analysis, Boundary
 from losscli.analysis.settings import Settings
 from losscli.frame import EVAL_LOSS, TRAIN_LOSS, Run
@@ -34,18 +34,30 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
     ev = run.series(EVAL_LOSS)
     finding = eval_finding(ev.step, ev.value, ev.epoch, run.meta) if len(ev) else None
 
-    def result(verdict: str, reason: str, score: float = 0.0, found: bounds.Boundaries | None = None,
-               measured: tuple[Boundary, ...] = (), late: tuple[int, ...] = ()) -> Analysis:
+    def result(
+        verdict: str,
+        reason: str,
+        score: float = 0.0,
+        found: bounds.Boundaries | None = None,
+        measured: tuple[Boundary, ...] = (),
+        late: tuple[int, ...] = (),
+    ) -> Analysis:
         covered = found.covered if found is not None and found.covered is not None else epochs_covered
         if covered is None and found is not None and len(x):
             covered = float(x[-1] / found.steps_per_epoch)
         memorization = bool(verdict == STEPPED and finding is not None and finding.rises)
         return Analysis(
-            verdict=verdict, score=round(float(score), 3), reason=reason,
-            epochs=None if covered is None else round(covered, 3), points=len(x),
+            verdict=verdict,
+            score=round(float(score), 3),
+            reason=reason,
+            epochs=None if covered is None else round(covered, 3),
+            points=len(x),
             boundary_source=found.source if found else None,
             steps_per_epoch=round(found.steps_per_epoch, 3) if found else None,
-            boundaries=measured, eval=finding, memorization=memorization, late_epoch_rise=late,
+            boundaries=measured,
+            eval=finding,
+            memorization=memorization,
+            late_epoch_rise=late,
             notes=tuple(notes),
         )
 
@@ -54,11 +66,16 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
 
     found = _find_boundaries(run, x, y, settings)
     if found is None:
-        return result(INCONCLUSIVE, "no epoch information: no epoch values, no steps per epoch in the log, "
-                      "and no recurring drops (give --steps-per-epoch)")
+        return result(
+            INCONCLUSIVE,
+            "no epoch information: no epoch values, no steps per epoch in the log, "
+            "and no recurring drops (give --steps-per-epoch)",
+        )
     crossed = found.steps[(found.steps > x[0]) & (found.steps < x[-1])]
     if len(crossed) == 0:
-        return result(INCONCLUSIVE, "the run never crosses an epoch boundary (one epoch or less)", found=found)
+        return result(
+            INCONCLUSIVE, "the run never crosses an epoch boundary (one epoch or less)", found=found
+        )
 
     epoch_len = found.steps_per_epoch
     interval = float(np.median(np.diff(x)))
@@ -73,17 +90,25 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
             measured.append((first + i, m))
     # The whole-run model of epoch levels: the only measurement when epochs have too few points for their own
     # fits, and a second test otherwise (it pools the slope inside epochs over the whole run).
-    levels = epoch_level_model(x, y, crossed, epoch_len, settle if measured else interval) \
-        if len(crossed) >= 2 else None
-    level_measured = [(first + int(np.flatnonzero(crossed == m.at)[0]), m) for m in levels.drops] if levels else []
+    levels = (
+        epoch_level_model(x, y, crossed, epoch_len, settle if measured else interval)
+        if len(crossed) >= 2
+        else None
+    )
+    level_measured = (
+        [(first + int(np.flatnonzero(crossed == m.at)[0]), m) for m in levels.drops] if levels else []
+    )
     level_ok = levels is not None and levels.advantage >= settings.min_advantage
     if not measured and level_measured:
         measured, placebo_level = level_measured, 0.0
         notes.append("few points per epoch: drops measured from a model of epoch levels, not per boundary")
     if not measured:
         per_epoch = len(x) / max(len(crossed) + 1, 1)
-        return result(INCONCLUSIVE, f"too few points per epoch to measure a boundary (about {per_epoch:.0f})",
-                      found=found)
+        return result(
+            INCONCLUSIVE,
+            f"too few points per epoch to measure a boundary (about {per_epoch:.0f})",
+            found=found,
+        )
 
     flags = step_flags([m for _, m in measured], settings, placebo_level)
     from_levels = measured is level_measured
@@ -93,11 +118,23 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
         level_flags = step_flags([m for _, m in level_measured], settings, 0.0)
         if any(level_flags):
             measured, flags, from_levels = level_measured, level_flags, True
-            notes.append(f"the steps show in a whole-run model of epoch levels, which explains the curve better "
-                         f"than a smooth curve (by {levels.advantage:.0f} BIC units), not at single boundaries")
+            notes.append(
+                f"the steps show in a whole-run model of epoch levels, which explains the curve better "
+                f"than a smooth curve (by {levels.advantage:.0f} BIC units), not at single boundaries"
+            )
     records = tuple(
-        Boundary(epoch=k, step=round(m.at, 2), before=m.before, after=m.after, drop=m.drop,
-                 relative_drop=m.relative_drop, z=m.z, t=m.t, share=m.share, stepped=flag)
+        Boundary(
+            epoch=k,
+            step=round(m.at, 2),
+            before=m.before,
+            after=m.after,
+            drop=m.drop,
+            relative_drop=m.relative_drop,
+            z=m.z,
+            t=m.t,
+            share=m.share,
+            stepped=flag,
+        )
         for (k, m), flag in zip(measured, flags)
     )
     steps_found = [b for b in records if b.stepped]
@@ -128,16 +165,21 @@ def _find_boundaries(run: Run, x: np.ndarray, y: np.ndarray, settings: Settings)
 def _score(records: tuple[Boundary, ...], settings: Settings) -> float:
     """0..1, how strongly stepped: the mean strength of the strongest third of the boundaries."""
     strengths = sorted(
-        (max(0.0, min(1.0, b.share)) * (1 - math.exp(-max(b.t, 0.0) / settings.min_t)) * min(1.0, max(b.z, 0.0))
-         for b in records),
+        (
+            max(0.0, min(1.0, b.share))
+            * (1 - math.exp(-max(b.t, 0.0) / settings.min_t))
+            * min(1.0, max(b.z, 0.0))
+            for b in records
+        ),
         reverse=True,
     )
     top = strengths[: max(1, math.ceil(len(strengths) / 3))]
     return sum(top) / len(top)
 
 
-def _late_rises(x: np.ndarray, y: np.ndarray, records: tuple[Boundary, ...], epoch_len: float,
-                settings: Settings) -> tuple[int, ...]:
+def _late_rises(
+    x: np.ndarray, y: np.ndarray, records: tuple[Boundary, ...], epoch_len: float, settings: Settings
+) -> tuple[int, ...]:
     """Epochs in which the loss climbs back over their second half after a step down at their start."""
     rising = []
     for b in records:
@@ -172,8 +214,10 @@ def _stepped_reason(steps_found: list[Boundary], records: tuple[Boundary, ...], 
         inside = f"the loss climbs back late in epoch{'s' if len(late) > 1 else ''} {_join([str(e) for e in late])}"
     else:
         inside = "flat inside epochs" if all(b.share >= 0.8 for b in top) else "falling less inside epochs"
-    return (f"drop{plural} of {drops} at the epoch {where} boundar{'ies' if plural else 'y'}{more} (z {zs}), "
-            f"{inside}; {len(steps_found)} of {len(records)} boundaries step")
+    return (
+        f"drop{plural} of {drops} at the epoch {where} boundar{'ies' if plural else 'y'}{more} (z {zs}), "
+        f"{inside}; {len(steps_found)} of {len(records)} boundaries step"
+    )
 
 
 def _smooth_reason(records: tuple[Boundary, ...], placebo_level: float, settings: Settings) -> str:
@@ -192,7 +236,10 @@ def _smooth_reason(records: tuple[Boundary, ...], placebo_level: float, settings
             why.append(f"only {largest.relative_drop:.1%} of the level")
         if not why:
             why.append(f"t {largest.t:.1f}, the only boundary of {len(records)} that drops")
-        detail = (f"largest drop {_fmt(largest.drop)} at epoch {largest.epoch} (z {largest.z:.1f}"
-                  + (f"; {', '.join(why)}" if why else "") + ")")
+        detail = (
+            f"largest drop {_fmt(largest.drop)} at epoch {largest.epoch} (z {largest.z:.1f}"
+            + (f"; {', '.join(why)}" if why else "")
+            + ")"
+        )
     n = len(records)
     return f"no concentrated drop at {n} epoch boundar{'ies' if n > 1 else 'y'}: {detail}"

@@ -28,8 +28,9 @@ class LevelModel:
     advantage: float  # how much better the staircase explains the points than a smooth curve (BIC units)
 
 
-def epoch_level_model(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: float,
-                      settle: float) -> LevelModel | None:
+def epoch_level_model(
+    x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: float, settle: float
+) -> LevelModel | None:
     """Fit the epoch-level model and compare it with a smooth curve of as many parameters; None when it cannot
     be fitted (fewer than three epochs, or fewer than three points an epoch).
 
@@ -71,10 +72,18 @@ def epoch_level_model(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoc
         var = float(weights @ cov @ weights)
         se = math.sqrt(var) if var > 0 and np.isfinite(var) else math.inf
         share = drop / (drop + max(-slope, 0.0)) if drop > 0 else 0.0
-        drops.append(Measurement(
-            at=float(boundaries[k_prev]), before=before, after=after, drop=drop, z=_ratio(drop, sigma),
-            t=normal_equivalent(_ratio(drop, se), dof), share=share, fit=None,
-        ))
+        drops.append(
+            Measurement(
+                at=float(boundaries[k_prev]),
+                before=before,
+                after=after,
+                drop=drop,
+                z=_ratio(drop, sigma),
+                t=normal_equivalent(_ratio(drop, se), dof),
+                share=share,
+                fit=None,
+            )
+        )
     return LevelModel(drops, _advantage(x, y, design, sigma))
 
 

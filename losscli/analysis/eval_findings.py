@@ -1,8 +1,8 @@
 """What the eval loss tells a user who must pick a checkpoint: where it was lowest, and whether it rose after.
 
 Eval loss "rises" when its last value stands clearly above its lowest (by more than twice its typical
-point-to-point change and by at least 0.5 % of the level), with the lowest point not at the end. Memorization is that rise while the train loss steps
-down: the pattern of a model that learns the examples it has seen once.
+point-to-point change and by at least 0.5 % of the level), with the lowest point not at the end. Memorization is
+that rise while the train loss steps down: the pattern of a model that learns the examples it has seen once.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Measure the drop at each epoch boundary, and the same quantity mid-epoch as a control.
 
-At a boundary at step b, with E steps per epoch, a robust segmented line (`fits.fit_step`) is fitted to the end
-of the epoch before (half an epoch, or the whole epoch when points are few, minus the last `lead` of it) and the
-start of the epoch after (minus the first `lag`, where a drop may still be under way). Its two sides read at b
-differ by the drop. The same measurement at the middle of each epoch, where nothing should happen, is the placebo: a curve whose
-"drops" at boundaries are no larger than mid-epoch (a sawtooth of another period, noise that wanders) is not a
-staircase.
+At a boundary at step b, with E steps per epoch, a robust segmented curve (`fits.fit_step`) is fitted to the
+epoch before and the epoch after, each less its first `lag` (where the previous drop may still be under way, and
+where a logged average straddles the boundary) and its last `lead` (where logging blurs the boundary). Its two
+sides read at b differ by the drop. The same measurement in the middle of each epoch, where nothing should
+happen, is the placebo: a curve whose "drops" at boundaries are no larger than mid-epoch (a sawtooth of another
+period, noise that wanders) is not a staircase.
 """
 
 from __future__ import annotations
@@ -42,7 +42,12 @@ def settling(epoch_len: float, interval: float, settings: Settings) -> float:
 
 
 def measure(
-    x: np.ndarray, y: np.ndarray, at: float, epoch_len: float, settings: Settings, half_only: bool = False,
+    x: np.ndarray,
+    y: np.ndarray,
+    at: float,
+    epoch_len: float,
+    settings: Settings,
+    half_only: bool = False,
     settle: float | None = None,
 ) -> Measurement | None:
     """The drop at step `at`, or None when either side has too few points to fit."""
@@ -70,8 +75,14 @@ def _ratio(value: float, scale: float) -> float:
     return math.copysign(math.inf, value) if value else 0.0
 
 
-def placebo_ts(x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: float,
-               settings: Settings, settle: float | None = None) -> list[float]:
+def placebo_ts(
+    x: np.ndarray,
+    y: np.ndarray,
+    boundaries: np.ndarray,
+    epoch_len: float,
+    settings: Settings,
+    settle: float | None = None,
+) -> list[float]:
     """The drop's t-value measured in the middle of every epoch the run covers fully."""
     if len(boundaries) == 0:
         return []

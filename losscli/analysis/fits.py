@@ -64,7 +64,9 @@ def robust_scale(residuals: np.ndarray) -> float:
     return _MAD_TO_SIGMA * _median(np.abs(finite - _median(finite)))
 
 
-def robust_lstsq(design: np.ndarray, y: np.ndarray, iterations: int = 8) -> tuple[np.ndarray, np.ndarray, float]:
+def robust_lstsq(
+    design: np.ndarray, y: np.ndarray, iterations: int = 8
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Huber-weighted least squares: coefficients, their covariance, and the residuals' robust scale.
 
     Rows must be in step order: the covariance is widened for residuals that are correlated in time."""
@@ -121,8 +123,9 @@ def _autocorrelation_inflation(residuals: np.ndarray) -> float:
     return (1 + r) / (1 - r)
 
 
-def fit_step(u_before: np.ndarray, y_before: np.ndarray, u_after: np.ndarray, y_after: np.ndarray,
-             scale: float) -> StepFit:
+def fit_step(
+    u_before: np.ndarray, y_before: np.ndarray, u_after: np.ndarray, y_after: np.ndarray, scale: float
+) -> StepFit:
     """Fit the segmented line around a boundary at u = 0; `scale` (an epoch, in steps) keeps numbers tame."""
     u = np.r_[u_before, u_after] / scale
     y = np.r_[y_before, y_after]
@@ -138,9 +141,16 @@ def fit_step(u_before: np.ndarray, y_before: np.ndarray, u_after: np.ndarray, y_
         coef, cov, params = np.r_[coef4, 0.0], cov4, 4
     change_se = math.sqrt(cov[2, 2]) if np.isfinite(cov[2, 2]) else math.inf
     return StepFit(
-        before=float(coef[0]), after=float(coef[0] + coef[2]), change=float(coef[2]), change_se=change_se,
-        slope_before=float(coef[1]) / scale, slope_after=float(coef[1] + coef[4]) / scale, sigma=sigma,
-        n_before=len(u_before), n_after=len(u_after), dof=float(len(y) - params),
+        before=float(coef[0]),
+        after=float(coef[0] + coef[2]),
+        change=float(coef[2]),
+        change_se=change_se,
+        slope_before=float(coef[1]) / scale,
+        slope_after=float(coef[1] + coef[4]) / scale,
+        sigma=sigma,
+        n_before=len(u_before),
+        n_after=len(u_after),
+        dof=float(len(y) - params),
     )
 
 

@@ -10,7 +10,7 @@ import importlib
 from functools import cache
 
 from losscli.errors import UsageError
-from losscli.parsers.base import Format, FolderClaim, ReadOptions, Source
+from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
 
 __all__ = ["Format", "FolderClaim", "ReadOptions", "Source", "all_formats", "get_format"]
 

@@ -41,7 +41,11 @@ class LightningCsv(Format):
         if path.name == "metrics.csv" and _VERSION_DIR.match(path.parent.name):
             return True  # CSVLogger's own layout: taken even when damaged, so that the damage is reported
         columns = _header(head)
-        return "epoch" in columns and "step" in columns and not any(" - " in c or c.startswith("_") for c in columns)
+        return (
+            "epoch" in columns
+            and "step" in columns
+            and not any(" - " in c or c.startswith("_") for c in columns)
+        )
 
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
         path = source.path
@@ -64,7 +68,11 @@ class LightningCsv(Format):
             if step is None or epoch is None or abs(step) >= 2.0**63:  # steps are int64 in the frame
                 bad += 1
                 continue
-            values = {k: v for k, raw in row.items() if k not in ("step", "epoch") and k and (v := _float(raw)) is not None}
+            values = {
+                k: v
+                for k, raw in row.items()
+                if k not in ("step", "epoch") and k and (v := _float(raw)) is not None
+            }
             parsed.append((int(step), epoch, values))
         if not parsed:
             raise ParseError(path, "no row has both `step` and `epoch`")
@@ -81,8 +89,16 @@ class LightningCsv(Format):
         if replaced:
             warnings.append(restart_warning(path, replaced))
         meta = {"source_files": [str(path)], "epoch_values": "Lightning epoch index, converted to progress"}
-        return [Run(name=path.parent.name, path=path, format=self.name, scalars=frame, meta=meta,
-                    warnings=warnings)]
+        return [
+            Run(
+                name=path.parent.name,
+                path=path,
+                format=self.name,
+                scalars=frame,
+                meta=meta,
+                warnings=warnings,
+            )
+        ]
 
 
 def _float(raw: str | None) -> float | None:

@@ -58,8 +58,15 @@ if TYPE_CHECKING:
 SPLITS = frozenset({"train", "training", "validation", "valid", "val", "eval", "evaluation", "test"})
 _TIMESTAMP = re.compile(r"^\d{9,}\.\d+$")
 _ARGS_TAGS = ("args/text_summary",)  # the HF Trainer logs its TrainingArguments as JSON text
-_ARGS_META = ("num_train_epochs", "max_steps", "logging_steps", "eval_steps", "save_steps",
-              "per_device_train_batch_size", "gradient_accumulation_steps")
+_ARGS_META = (
+    "num_train_epochs",
+    "max_steps",
+    "logging_steps",
+    "eval_steps",
+    "save_steps",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+)
 
 
 def is_event_file(name: str) -> bool:
@@ -141,8 +148,9 @@ def _event_folders(root: Path, depth: int = 4, limit: int = 256) -> list[tuple[P
             out.append((current, names))
         if level < depth:
             try:
-                children = sorted(e.name for e in os.scandir(current)
-                                  if e.is_dir() and not e.name.startswith("."))
+                children = sorted(
+                    e.name for e in os.scandir(current) if e.is_dir() and not e.name.startswith(".")
+                )
             except OSError:
                 continue
             stack.extend((current / c, level + 1) for c in reversed(children))
@@ -152,7 +160,7 @@ def _event_folders(root: Path, depth: int = 4, limit: int = 256) -> list[tuple[P
 def _scalars_key(folder: str, tag: str) -> str | None:
     """The key of an `add_scalars` folder logging `tag`, or None when the folder is not named after it."""
     prefix = tag.replace("/", "_") + "_"
-    return folder[len(prefix):] if folder.startswith(prefix) and len(folder) > len(prefix) else None
+    return folder[len(prefix) :] if folder.startswith(prefix) and len(folder) > len(prefix) else None
 
 
 def _first_tag(path: Path) -> str | None:
@@ -166,8 +174,8 @@ def _first_tag(path: Path) -> str | None:
         return None
     pos = 0
     while pos + 12 <= len(head):
-        length = int.from_bytes(head[pos:pos + 8], "little")
-        record = head[pos + 12:pos + 12 + length]
+        length = int.from_bytes(head[pos : pos + 8], "little")
+        record = head[pos + 12 : pos + 12 + length]
         if len(record) < length:
             return None
         tag = _tag_of(record)
@@ -234,8 +242,9 @@ def read_tensorboard(source: Source, options: ReadOptions) -> Run:
         meta["file_versions"] = sorted(versions)
     frame, replaced, tags, summary = _assemble(files)
     if replaced:
-        warnings.append(f"{source.path}: {replaced} points logged again after a restart; "
-                        "the later values are kept")
+        warnings.append(
+            f"{source.path}: {replaced} points logged again after a restart; the later values are kept"
+        )
         meta["replaced_points"] = replaced
     if not len(frame):
         warnings.append(f"{source.path}: no scalar summaries in the event files")
@@ -257,11 +266,15 @@ def _file_warnings(path: Path, scalars: FileScalars, framing: Framing) -> list[s
         average = max(1, int((framing.lengths.sum() + 16 * len(framing.lengths)) // len(framing.lengths)))
         skipped = framing.lost_bytes - framing.damaged_records * average
         lost = framing.damaged_records + max(framing.lost_stretches, round(max(skipped, 0) / average))
-        out.append(f"{path}: about {lost} damaged records skipped ({framing.lost_bytes} bytes); "
-                   "reading went on with the next intact record")
+        out.append(
+            f"{path}: about {lost} damaged records skipped ({framing.lost_bytes} bytes); "
+            "reading went on with the next intact record"
+        )
     if framing.truncated_bytes:
-        out.append(f"{path}: the last record is incomplete ({framing.truncated_bytes} bytes: a run still "
-                   f"writing, or one that stopped); the {scalars.records} records before it were read")
+        out.append(
+            f"{path}: the last record is incomplete ({framing.truncated_bytes} bytes: a run still "
+            f"writing, or one that stopped); the {scalars.records} records before it were read"
+        )
     if scalars.undecodable:
         out.append(f"{path}: {scalars.undecodable} records are not TensorBoard events; skipped")
     return out
@@ -284,8 +297,9 @@ def _assemble(files: list[tuple[FileScalars, list[str]]]) -> tuple[Columns, int,
         tag_code, step, wall, value = numbered[0], scalars.step, scalars.wall_time, scalars.value
     else:
         tag_code = np.concatenate(numbered)
-        step, wall, value = (np.concatenate([getattr(f, c) for f, _ in files])
-                             for c in ("step", "wall_time", "value"))
+        step, wall, value = (
+            np.concatenate([getattr(f, c) for f, _ in files]) for c in ("step", "wall_time", "value")
+        )
     if not len(step):
         return make_columns([], [], [], [], [], []), 0, tags, {}
     metrics = _metric_names(tags, np.bincount(tag_code, minlength=len(tags)))
@@ -330,8 +344,9 @@ def _metric_names(tags: list[str], points: np.ndarray) -> list[str]:
     return metrics
 
 
-def _resolve_restarts(code: np.ndarray, step: np.ndarray,
-                      value: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, int, np.ndarray]:
+def _resolve_restarts(
+    code: np.ndarray, step: np.ndarray, value: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray, int, np.ndarray]:
     """`losscli.restarts.resolve_restarts` on arrays whose metric `code`s are numbered in first-seen order.
 
     Returns the rows kept in output order (None: all, as they are), their steps, how many were replaced, and
@@ -355,7 +370,7 @@ def _resolve_restarts(code: np.ndarray, step: np.ndarray,
     grouped = code[rows]
     keep = np.ones(len(rows), dtype=bool)
     for start, end in zip(starts.tolist(), (starts + counts).tolist()):
-        if end - start < 2 or rising[start:end - 1].all():
+        if end - start < 2 or rising[start : end - 1].all():
             continue
         block = steps[start:end]
         later = np.minimum.accumulate(block[::-1])[::-1]

@@ -64,8 +64,17 @@ class TensorBoardDownload(Format):
         if replaced:
             warnings.append(restart_warning(path, replaced))
         notes = [f"one tag per file; the tag `{tag}` was taken from the file name"]
-        return [Run(name=path.stem, path=path, format=self.name, scalars=cols,
-                    meta={"source_files": [str(path)]}, warnings=warnings, notes=notes)]
+        return [
+            Run(
+                name=path.stem,
+                path=path,
+                format=self.name,
+                scalars=cols,
+                meta={"source_files": [str(path)]},
+                warnings=warnings,
+                notes=notes,
+            )
+        ]
 
     @staticmethod
     def _rows(path: Path, text: str) -> list[list[object]]:

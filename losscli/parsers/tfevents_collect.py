@@ -144,8 +144,9 @@ class Collector:
                 types = (np.int32, np.int64, float, float, bool)
                 extra = [np.asarray(c, dtype=t) for c, t in zip(more, types)]
                 order = np.argsort(index, kind="stable")  # the values of one record keep their order
-                ids, step, wall, value, tensor = (np.concatenate([a, b])[order]
-                                                  for a, b in zip((ids, step, wall, value, tensor), extra))
+                ids, step, wall, value, tensor = (
+                    np.concatenate([a, b])[order] for a, b in zip((ids, step, wall, value, tensor), extra)
+                )
         ids = self._number_in_logged_order(ids)
         dropped = [number for number, (_, name) in self.plugins.items() if name not in SCALAR_PLUGINS]
         if dropped and tensor.any():
@@ -159,8 +160,18 @@ class Collector:
         if not used.all():  # tags without a scalar point (text, other plugins)
             ids = (np.cumsum(used) - 1)[ids].astype(np.int32)
             names = [t for t, u in zip(names, used.tolist()) if u]
-        return FileScalars(names, ids, step, wall, value, self.records, self.slow_records, self.undecodable,
-                           self.file_version, dict(self.texts))
+        return FileScalars(
+            names,
+            ids,
+            step,
+            wall,
+            value,
+            self.records,
+            self.slow_records,
+            self.undecodable,
+            self.file_version,
+            dict(self.texts),
+        )
 
     def _number_in_logged_order(self, ids: np.ndarray) -> np.ndarray:
         """Renumber the tags in the order of their first point (decoders number them as they meet them)."""

@@ -63,7 +63,7 @@ def _template_of(record: bytes, layouts: list[tuple[int, int, int, int, int]]) -
         pos = 10 + step_bytes
     if pos + 6 > n:
         return None
-    kind, summary, one, value, two, tag_length = record[pos:pos + 6]
+    kind, summary, one, value, two, tag_length = record[pos : pos + 6]
     if (kind, one, two) != (0x2A, 0x0A, 0x0A) or summary >= 0x80 or tag_length >= 0x80:
         return None
     if value + 2 != summary:
@@ -75,7 +75,7 @@ def _template_of(record: bytes, layouts: list[tuple[int, int, int, int, int]]) -
     if record[tag_end] == 0x15 and tag_end + 5 == n:
         value_at, width = tag_end + 1, 4
     else:
-        word = int.from_bytes(record[tag_end:tag_end + 8].ljust(8, b"\0"), "little")
+        word = int.from_bytes(record[tag_end : tag_end + 8].ljust(8, b"\0"), "little")
         for pattern, mask, offset, width, size in layouts:
             end = tag_end + size
             if (word & mask) != pattern or end > n:
@@ -95,14 +95,19 @@ def _template_of(record: bytes, layouts: list[tuple[int, int, int, int, int]]) -
     for offset in offsets:
         mask = sum(variable.get(offset + b, 0xFF) << (8 * b) for b in range(8))
         if mask:
-            expected = int.from_bytes(record[offset:offset + 8], "little") & mask
+            expected = int.from_bytes(record[offset : offset + 8], "little") & mask
             words.append((offset, mask, expected))
-    tag = record[pos + 6:tag_end].decode("utf-8", "replace")
+    tag = record[pos + 6 : tag_end].decode("utf-8", "replace")
     return Template(tag, step_bytes, value_at, width, tensor, metadata, tuple(words))
 
 
-def decode_blocks(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
-                  blocks: list[tuple[int, int, int]], collector: Collector) -> np.ndarray:
+def decode_blocks(
+    buf: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    blocks: list[tuple[int, int, int]],
+    collector: Collector,
+) -> np.ndarray:
     """Decode the columns of every block into `collector`; return which records were decoded."""
     import numpy as np
 
@@ -110,11 +115,11 @@ def decode_blocks(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
     for first, period, cycles in blocks:
         if cycles < _MIN_CYCLES:
             continue
-        stride = int((lengths[first:first + period] + 16).sum())  # record data, framing and CRC
+        stride = int((lengths[first : first + period] + 16).sum())  # record data, framing and CRC
         templates = []
         for row in range(first, first + period):
             start = int(starts[row])
-            templates.append(template_of(bytes(buf[start:start + int(lengths[row])])))
+            templates.append(template_of(bytes(buf[start : start + int(lengths[row])])))
         for cycle in range(0, cycles, _CYCLES):
             count = min(_CYCLES, cycles - cycle)
             for position, template in enumerate(templates):
@@ -125,8 +130,17 @@ def decode_blocks(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
     return done
 
 
-def _decode_column(buf: np.ndarray, start: int, stride: int, count: int, t: Template, row: int, period: int,
-                   collector: Collector, done: np.ndarray) -> None:
+def _decode_column(
+    buf: np.ndarray,
+    start: int,
+    stride: int,
+    count: int,
+    t: Template,
+    row: int,
+    period: int,
+    collector: Collector,
+    done: np.ndarray,
+) -> None:
     """Records `row`, `row + period`, ... (`count` of them), whose data start at `start` + i * `stride`."""
     import numpy as np
 

@@ -55,8 +55,13 @@ TENSOR_LAYOUTS = [
 _MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93)
 
 
-def decode_records(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, text_tags: tuple[str, ...] = (),
-                   blocks: list[tuple[int, int, int]] | None = None) -> FileScalars:
+def decode_records(
+    buf: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    text_tags: tuple[str, ...] = (),
+    blocks: list[tuple[int, int, int]] | None = None,
+) -> FileScalars:
     """The scalars of the records whose data start at `starts`; the first text of the `text_tags` summaries.
 
     `blocks` are the framing's runs of repeating records (`Framing.blocks`), decoded column by column.
@@ -76,8 +81,9 @@ def decode_records(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, tex
     return collector.finish()
 
 
-def _decode_rest(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, rest: np.ndarray | None,
-                 collector: Collector) -> None:
+def _decode_rest(
+    buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, rest: np.ndarray | None, collector: Collector
+) -> None:
     """Decode the records numbered `rest` (all when None)."""
     import numpy as np
 
@@ -95,7 +101,7 @@ def _decode_rest(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, rest:
     for i in np.flatnonzero(near_end).tolist():  # copied into a padded buffer of their own
         start, length = int(starts[i]), int(lengths[i])
         padded = np.zeros(length + _TRAILING + _LEADING, dtype=np.uint8)
-        padded[:length] = buf[start:start + length]
+        padded[:length] = buf[start : start + length]
         zero = np.zeros(1, dtype=np.int64)
         _decode(Views(padded), zero, zero + length, np.asarray([i if rest is None else rest[i]]), collector)
 
@@ -106,8 +112,8 @@ def _decode(v: Views, s: np.ndarray, e: np.ndarray, index: np.ndarray | None, co
 
     leftovers = []
     for a in range(0, len(s), _CHUNK):
-        numbers = index[a:a + _CHUNK] if index is not None else None
-        left = _match_words(v, s[a:a + _CHUNK], e[a:a + _CHUNK], a, numbers, collector)
+        numbers = index[a : a + _CHUNK] if index is not None else None
+        left = _match_words(v, s[a : a + _CHUNK], e[a : a + _CHUNK], a, numbers, collector)
         if len(left):
             leftovers.append(left + a)
     if not leftovers:
@@ -126,15 +132,16 @@ def _decode(v: Views, s: np.ndarray, e: np.ndarray, index: np.ndarray | None, co
         collector.put(numbers[rows], ids, step, wall, value, tensor)
         _note_plugins(collector, ids, tensor, general["meta"][rows], v.u8, e[rows], numbers[rows])
     for i in np.flatnonzero((kind == SLOW) | (kind == VERSION) | (kind == TEXT)).tolist():
-        record = bytes(v.u8[s[i]:e[i]])
+        record = bytes(v.u8[s[i] : e[i]])
         if kind[i] == VERSION:
             collector.version(record)
         elif kind[i] != TEXT or collector.wants_text(_tag_of(record)):
             collector.add_slow(int(numbers[i]), record)
 
 
-def _match_words(v: Views, s: np.ndarray, e: np.ndarray, a: int, numbers: np.ndarray | None,
-                 collector: Collector) -> np.ndarray:
+def _match_words(
+    v: Views, s: np.ndarray, e: np.ndarray, a: int, numbers: np.ndarray | None, collector: Collector
+) -> np.ndarray:
     """Decode one chunk of records laid out as writers do (module docstring); return the rows left over."""
     import numpy as np
 
@@ -190,8 +197,15 @@ def _match_words(v: Views, s: np.ndarray, e: np.ndarray, a: int, numbers: np.nda
     return np.flatnonzero(~scalar) if not every else np.zeros(0, dtype=np.int64)
 
 
-def _match_tensors(v: Views, x: np.ndarray, candidates: np.ndarray, tag_end: np.ndarray, e: np.ndarray,
-                   last: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _match_tensors(
+    v: Views,
+    x: np.ndarray,
+    candidates: np.ndarray,
+    tag_end: np.ndarray,
+    e: np.ndarray,
+    last: np.ndarray,
+    value: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose tensor is one of `TENSOR_LAYOUTS` (their numbers written into `value`), and where their
     metadata starts."""
     import numpy as np
@@ -249,8 +263,9 @@ def _tag_of(record: bytes) -> str:
     return tag.decode("utf-8", "replace") if tag is not None else ""
 
 
-def _tag_ids(collector: Collector, keys: np.ndarray, buf: np.ndarray, s: np.ndarray, e: np.ndarray,
-             records: np.ndarray) -> np.ndarray:
+def _tag_ids(
+    collector: Collector, keys: np.ndarray, buf: np.ndarray, s: np.ndarray, e: np.ndarray, records: np.ndarray
+) -> np.ndarray:
     """Tag numbers for tag hashes (a hash met for the first time is named from its record), noting where each
     tag is first met; `records` are the rows' record numbers."""
     import numpy as np
@@ -274,7 +289,7 @@ def _tag_ids(collector: Collector, keys: np.ndarray, buf: np.ndarray, s: np.ndar
             row = int(missing[firsts[j]])
             found = known.get(int(uniques[j]))
             if found is None:
-                found = known[int(uniques[j])] = collector.tag_number(_tag_of(bytes(buf[s[row]:e[row]])))
+                found = known[int(uniques[j])] = collector.tag_number(_tag_of(bytes(buf[s[row] : e[row]])))
             collector.met(found, int(records[row]))
             numbers[j] = found
         ids[missing] = numbers[inverse]
@@ -293,8 +308,15 @@ def _unique_first(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return ordered[starts], order[starts], inverse
 
 
-def _note_plugins(collector: Collector, ids: np.ndarray, tensor: np.ndarray, meta: np.ndarray,
-                  buf: np.ndarray, e: np.ndarray, record: np.ndarray) -> None:
+def _note_plugins(
+    collector: Collector,
+    ids: np.ndarray,
+    tensor: np.ndarray,
+    meta: np.ndarray,
+    buf: np.ndarray,
+    e: np.ndarray,
+    record: np.ndarray,
+) -> None:
     """Read the plugin name of tags not seen with metadata yet, from one tensor record of each."""
     import numpy as np
 
@@ -305,4 +327,4 @@ def _note_plugins(collector: Collector, ids: np.ndarray, tensor: np.ndarray, met
         if number in collector.plugins:
             continue
         row = int(rows[np.argmax(ids[rows] == number)])
-        collector.plugin(number, int(record[row]), plugin_name(bytes(buf[meta[row]:e[row]])))
+        collector.plugin(number, int(record[row]), plugin_name(bytes(buf[meta[row] : e[row]])))

@@ -21,19 +21,49 @@ SKIP, SCALAR, SLOW, VERSION, TEXT = 0, 1, 2, 3, 4
 # TensorFlow DataType -> (tensor_content item size, the repeated field that holds values without
 # tensor_content)
 DTYPES: dict[int, tuple[int, str]] = {
-    1: (4, "float_val"), 2: (8, "double_val"), 3: (4, "int_val"), 4: (1, "int_val"), 5: (2, "int_val"),
-    6: (1, "int_val"), 9: (8, "int64_val"), 10: (1, "bool_val"), 14: (2, "half_val"), 17: (2, "int_val"),
-    19: (2, "half_val"), 22: (4, "uint32_val"), 23: (8, "uint64_val"),
+    1: (4, "float_val"),
+    2: (8, "double_val"),
+    3: (4, "int_val"),
+    4: (1, "int_val"),
+    5: (2, "int_val"),
+    6: (1, "int_val"),
+    9: (8, "int64_val"),
+    10: (1, "bool_val"),
+    14: (2, "half_val"),
+    17: (2, "int_val"),
+    19: (2, "half_val"),
+    22: (4, "uint32_val"),
+    23: (8, "uint64_val"),
 }
-_CONTENT_TYPES = {1: "<f4", 2: "<f8", 3: "<i4", 4: "u1", 5: "<i2", 6: "i1", 9: "<i8", 10: "u1", 17: "<u2",
-                  19: "<f2", 22: "<u4", 23: "<u8"}
+_CONTENT_TYPES = {
+    1: "<f4",
+    2: "<f8",
+    3: "<i4",
+    4: "u1",
+    5: "<i2",
+    6: "i1",
+    9: "<i8",
+    10: "u1",
+    17: "<u2",
+    19: "<f2",
+    22: "<u4",
+    23: "<u8",
+}
 DT_STRING = 7
 _DT_BFLOAT16 = 14
 _DT_HALF = 19
 _DT_BOOL = 10
 # value field byte -> repeated field, for the varint-encoded ones (packed and not)
-_VARINT_FIELDS = {0x3A: "int_val", 0x52: "int64_val", 0x6A: "half_val", 0x5A: "bool_val",
-                  0x38: "int_val", 0x50: "int64_val", 0x68: "half_val", 0x58: "bool_val"}
+_VARINT_FIELDS = {
+    0x3A: "int_val",
+    0x52: "int64_val",
+    0x6A: "half_val",
+    0x5A: "bool_val",
+    0x38: "int_val",
+    0x50: "int64_val",
+    0x68: "half_val",
+    0x58: "bool_val",
+}
 _NON_SCALAR_VALUES = (0x1A, 0x22, 0x2A, 0x32)  # Summary.Value histogram (old style), image, histo, audio
 _OTHER_EVENTS = (0x22, 0x32, 0x3A, 0x42, 0x4A)  # graph, log message, session log, run metadata, meta graph
 
@@ -100,8 +130,16 @@ def decode_general(v: Views, s: np.ndarray, e: np.ndarray) -> dict[str, np.ndarr
     if tensor.any():
         rows = np.flatnonzero(tensor)
         kind[rows], value[rows], meta[rows] = _decode_tensors(v, tag_end[rows], e[rows], last[rows])
-    return {"kind": kind, "step": step, "wall": wall, "value": value, "tensor": tensor,
-            "tag_start": tag_start, "tag_len": tag_len, "meta": meta}
+    return {
+        "kind": kind,
+        "step": step,
+        "wall": wall,
+        "value": value,
+        "tensor": tensor,
+        "tag_start": tag_start,
+        "tag_len": tag_len,
+        "meta": meta,
+    }
 
 
 def _varint(u64: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -122,8 +160,9 @@ def _varint(u64: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return value, size, ~going
 
 
-def _decode_tensors(v: Views, at_tensor: np.ndarray, e: np.ndarray,
-                    last: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _decode_tensors(
+    v: Views, at_tensor: np.ndarray, e: np.ndarray, last: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For Values whose tensor field starts at `at_tensor`: (kind, value, offset of the metadata or -1)."""
     import numpy as np
 
@@ -166,8 +205,12 @@ def _decode_tensors(v: Views, at_tensor: np.ndarray, e: np.ndarray,
     end = np.full(n, -1, dtype=np.int64)
     value = np.full(n, np.nan)
     field_ok = np.zeros(n, dtype=bool)
-    for byte, dt, width, packed in ((0x2A, 1, 4, True), (0x2D, 1, 4, False), (0x32, 2, 8, True),
-                                    (0x31, 2, 8, False)):
+    for byte, dt, width, packed in (
+        (0x2A, 1, 4, True),
+        (0x2D, 1, 4, False),
+        (0x32, 2, 8, True),
+        (0x31, 2, 8, False),
+    ):
         rows = (vf == byte) & (dtype == dt) & (good | (not packed))
         if not rows.any():
             continue
@@ -310,7 +353,7 @@ def plugin_name(metadata: bytes) -> str:
     """plugin_data.plugin_name of a serialized Summary.Value field 9 (tag byte included); '' when absent."""
     try:
         length, pos = _read_varint(metadata, 1)
-        plugin_data = _field(metadata[pos:pos + length], 1)
+        plugin_data = _field(metadata[pos : pos + length], 1)
         name = _field(plugin_data, 1) if plugin_data is not None else None
     except (IndexError, ValueError):
         return ""
@@ -326,7 +369,7 @@ def _field(message: bytes, number: int) -> bytes | None:
         if wire == 2:
             length, pos = _read_varint(message, pos)
             if key >> 3 == number:
-                return message[pos:pos + length]
+                return message[pos : pos + length]
             pos += length
         elif wire == 0:
             _, pos = _read_varint(message, pos)

@@ -157,7 +157,7 @@ class _Walker:
             if len(history) > _HISTORY:
                 del history[:-_HISTORY]
             period = _period(history)
-            if not period and resume and history[-len(resume):] == resume:
+            if not period and resume and history[-len(resume) :] == resume:
                 period = len(resume)  # the cycle seen last goes on after an interruption (an evaluation)
             run = 0
             while period:
@@ -216,7 +216,7 @@ class _Walker:
             self.block_cycle = list(cycle)
         self.count += accepted
         new_pos = int(starts[accepted - 1] + expected[accepted - 1] + OVERHEAD)
-        return accepted, new_pos, expected[max(0, accepted - _HISTORY):accepted].tolist()
+        return accepted, new_pos, expected[max(0, accepted - _HISTORY) : accepted].tolist()
 
     def _crc_of(self, length: int) -> int:
         self._header_ok(length, 0)
@@ -231,7 +231,7 @@ class _Walker:
         window = start
         while window + OVERHEAD <= size:
             end = min(window + _SCAN_WINDOW, size - OVERHEAD + 1)
-            hits = np.flatnonzero(buf[window + HEADER:end + HEADER] == _WALL_TIME_FIELD) + window
+            hits = np.flatnonzero(buf[window + HEADER : end + HEADER] == _WALL_TIME_FIELD) + window
             hits = hits[self.u32[hits + 4] == 0]  # lengths under 4 GiB
             for pos in hits.tolist():
                 length, length_crc = unpack(self.raw, pos)
@@ -268,16 +268,17 @@ class _Walker:
             lengths = np.concatenate([np.asarray(n, dtype=np.int64) for _, n in self.parts])
         else:
             starts = lengths = np.zeros(0, dtype=np.int64)
-        return Framing(starts, lengths, self.size, 0, self.lost_bytes, self.lost_stretches, self.truncated,
-                       self.blocks)
+        return Framing(
+            starts, lengths, self.size, 0, self.lost_bytes, self.lost_stretches, self.truncated, self.blocks
+        )
 
 
 def _period(history: list[int]) -> int:
     """The shortest period with which the last lengths repeat (seen three times in full), or 0."""
     n = len(history)
     for period in range(1, min(_MAX_PERIOD, n // 3) + 1):
-        last = history[n - period:]
-        if last == history[n - 2 * period:n - period] and last == history[n - 3 * period:n - 2 * period]:
+        last = history[n - period :]
+        if last == history[n - 2 * period : n - period] and last == history[n - 3 * period : n - 2 * period]:
             return period
     return 0
 
@@ -302,7 +303,7 @@ def _damaged(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.nda
 
     def check(first: int, last: int, base: int) -> None:
         lo, hi = int(begins[first]) - base, int(ends[last - 1]) - base
-        if value(scratch[lo:hi]) == value(zeros[:hi - lo]):
+        if value(scratch[lo:hi]) == value(zeros[: hi - lo]):
             return
         if last - first == 1:
             bad[first] = True
@@ -314,7 +315,7 @@ def _damaged(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.nda
     for first, last in zip(bounds[:-1], bounds[1:]):
         base = int(begins[first])
         span = int(ends[last - 1]) - base
-        scratch[:span] = buf[base:base + span]
+        scratch[:span] = buf[base : base + span]
         words = unaligned(scratch[:span], "<u4")
         slots = begins[first:last] - base + 8
         words[slots] = _unmask(words[slots]) ^ np.uint32(length_slot)

@@ -24,10 +24,25 @@ from losscli.restarts import resolve_restarts, restart_warning
 STATE_FILE = "trainer_state.json"
 LOG_FILE = "trainer_log.jsonl"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
-_SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
+_SUMMARY_KEYS = {
+    "train_runtime",
+    "train_samples_per_second",
+    "train_steps_per_second",
+    "total_flos",
+    "train_loss",
+}
 _META_KEYS = (
-    "global_step", "max_steps", "num_train_epochs", "logging_steps", "eval_steps", "save_steps",
-    "train_batch_size", "epoch", "best_metric", "best_model_checkpoint", "best_global_step",
+    "global_step",
+    "max_steps",
+    "num_train_epochs",
+    "logging_steps",
+    "eval_steps",
+    "save_steps",
+    "train_batch_size",
+    "epoch",
+    "best_metric",
+    "best_model_checkpoint",
+    "best_global_step",
 )
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 
@@ -103,7 +118,9 @@ def read_trainer_output(source: Source) -> Run:
     warnings.extend(f"skipped {f}" for f in failures)
     path, records, meta = best
     if meta.get("skipped_entries"):
-        warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
+        warnings.append(
+            f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped"
+        )
     frame, replaced = resolve_restarts(columns_from_records(records))
     if replaced:
         warnings.append(restart_warning(path, replaced))
@@ -135,7 +152,9 @@ def _load_json(path: Path) -> Any:
         raise ParseError(path, "not text (binary data where JSON was expected)") from None
     except json.JSONDecodeError as exc:
         if raw.rstrip()[-1:] not in (b"}", b"]"):
-            raise ParseError(path, "truncated: the JSON ends mid-document (a run stopped while writing?)") from None
+            raise ParseError(
+                path, "truncated: the JSON ends mid-document (a run stopped while writing?)"
+            ) from None
         raise ParseError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
 
 
@@ -193,7 +212,7 @@ def _entry_records(entry: dict[str, Any], step: int, records: list[Record]) -> i
             bad = 1 if raw is not None and not isinstance(raw, (dict, list, str)) else bad
             continue
         if is_eval and key.startswith("eval_"):
-            tag = "eval/" + key[len("eval_"):]
+            tag = "eval/" + key[len("eval_") :]
         elif key.startswith("eval_"):
             continue
         else:

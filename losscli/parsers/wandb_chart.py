@@ -49,7 +49,7 @@ def split_columns(columns: list[str]) -> dict[str, tuple[str, str]]:
             continue
         run = next((r for r in known if column.startswith(r + SEP) and len(column) > len(r) + len(SEP)), None)
         if run is not None:
-            found[column] = (run, column[len(run) + len(SEP):])
+            found[column] = (run, column[len(run) + len(SEP) :])
             continue
         suffixes = _suffixes(column)  # shortest first
         best = max(suffixes, key=lambda s: (counts.get(s, 0), -len(s)))
@@ -62,7 +62,7 @@ def _suffixes(column: str) -> list[str]:
     found = []
     start = column.find(SEP)
     while start > 0:
-        tail = column[start + len(SEP):]
+        tail = column[start + len(SEP) :]
         if tail:
             found.append(tail)
         start = column.find(SEP, start + 1)
@@ -129,8 +129,15 @@ def _steps(
     return rows, f"the chart's x-axis `{x_axis}` has no step and there is no `_step` column: row numbers used"
 
 
-def _chart_run(path: Path, run: str, sub: pd.DataFrame, table: pd.DataFrame, metrics: dict[str, str],
-               rows: pd.Series, step_note: str) -> Run:
+def _chart_run(
+    path: Path,
+    run: str,
+    sub: pd.DataFrame,
+    table: pd.DataFrame,
+    metrics: dict[str, str],
+    rows: pd.Series,
+    step_note: str,
+) -> Run:
     from losscli.parsers.wandb_history import describe, history_frame
 
     result = history_frame(sub)
@@ -141,20 +148,31 @@ def _chart_run(path: Path, run: str, sub: pd.DataFrame, table: pd.DataFrame, met
         if low is not None and high is not None:
             differs = (low[rows] != high[rows]) & low[rows].notna() & high[rows].notna()
             merged = max(merged, int(differs.sum()))
-    notes.insert(0, (
-        f"W&B chart export: these {int(rows.sum())} rows are the points the chart showed, sampled and "
-        f"bucketed by the W&B UI, not the full logged history ({merged} rows merged several points; "
-        "__MIN/__MAX are not read), so a staircase at epoch boundaries may look blurred; "
-        "a history export (`run.history()`) has the exact curve"
-    ))
+    notes.insert(
+        0,
+        (
+            f"W&B chart export: these {int(rows.sum())} rows are the points the chart showed, sampled and "
+            f"bucketed by the W&B UI, not the full logged history ({merged} rows merged several points; "
+            "__MIN/__MAX are not read), so a staircase at epoch boundaries may look blurred; "
+            "a history export (`run.history()`) has the exact curve"
+        ),
+    )
     if step_note:
         notes.append(step_note)
     if run.startswith(GROUP_PREFIX):
         notes.append(f"`{run}` is a group's aggregate line, not a single run")
     meta: dict[str, Any] = {
-        "source_files": [str(path)], "export_run": run, "x_axis": str(table.columns[0]),
+        "source_files": [str(path)],
+        "export_run": run,
+        "x_axis": str(table.columns[0]),
         "bucketed_rows": merged,
     }
-    return Run(name=run, path=path, format="wandb_csv", scalars=result.frame, meta=meta,
-               warnings=warnings, notes=notes)
-
+    return Run(
+        name=run,
+        path=path,
+        format="wandb_csv",
+        scalars=result.frame,
+        meta=meta,
+        warnings=warnings,
+        notes=notes,
+    )

@@ -126,13 +126,22 @@ def read_history_export(path: Path) -> Run:
     if len(table) == _HISTORY_SAMPLES and "_step" in table.columns:
         steps = pd.to_numeric(table["_step"], errors="coerce")
         if steps.max() - steps.min() + 1 > _HISTORY_SAMPLES:
-            notes.append(f"{_HISTORY_SAMPLES} rows spread over {int(steps.max()) + 1} steps: this looks like "
-                         "`run.history()`'s default sample; `scan_history()` exports every row")
+            notes.append(
+                f"{_HISTORY_SAMPLES} rows spread over {int(steps.max()) + 1} steps: this looks like "
+                "`run.history()`'s default sample; `scan_history()` exports every row"
+            )
     meta: dict[str, Any] = {"source_files": [str(path)], "step_key": result.step_key or "row"}
     if result.steps_per_epoch:
         meta["steps_per_epoch"] = result.steps_per_epoch
-    return Run(name=path.stem, path=path, format="wandb_history", scalars=result.frame, meta=meta,
-               warnings=warnings + more_warnings, notes=notes)
+    return Run(
+        name=path.stem,
+        path=path,
+        format="wandb_history",
+        scalars=result.frame,
+        meta=meta,
+        warnings=warnings + more_warnings,
+        notes=notes,
+    )
 
 
 def load_history_table(path: Path) -> tuple[pd.DataFrame, list[str]]:

@@ -115,14 +115,18 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
     for key, values, mask in pieces:
         rows = mask.to_numpy()
         count = int(rows.sum())
-        parts.append(pd.DataFrame({
-            "metric": [names[key]] * count,
-            "tag": [key] * count,
-            "step": step.to_numpy()[rows],
-            "epoch": epoch.to_numpy()[rows],
-            "value": values.to_numpy()[rows],
-            "wall_time": wall.to_numpy()[rows],
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "metric": [names[key]] * count,
+                    "tag": [key] * count,
+                    "step": step.to_numpy()[rows],
+                    "epoch": epoch.to_numpy()[rows],
+                    "value": values.to_numpy()[rows],
+                    "wall_time": wall.to_numpy()[rows],
+                }
+            )
+        )
     if not parts:
         return HistoryResult(empty_frame(), step_key, skipped)
     joined = pd.concat(parts, ignore_index=True)
@@ -164,9 +168,7 @@ def describe(result: HistoryResult, where: str) -> tuple[list[str], list[str]]:
     if result.skipped_rows:
         notes.append(f"{where}: {result.skipped_rows} history rows without `{result.step_key}` were left out")
     if result.replaced:
-        warnings.append(
-            restart_warning(where, result.replaced)
-        )
+        warnings.append(restart_warning(where, result.replaced))
     if not result.step_key:
         notes.append(f"{where}: no `_step` column; the row number is the step")
     elif result.step_key != RUN_STEP:

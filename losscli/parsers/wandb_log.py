@@ -42,7 +42,14 @@ FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
 RECORD_HISTORY, RECORD_SUMMARY, RECORD_CONFIG, RECORD_RUN, RECORD_EXIT = 2, 3, 5, 17, 18
 # RunRecord
 RUN_ID, RUN_PROJECT, RUN_CONFIG, RUN_SUMMARY, RUN_GROUP, RUN_DISPLAY_NAME, RUN_STARTING_STEP, RUN_RESUMED = (
-    1, 3, 4, 5, 6, 8, 14, 18,
+    1,
+    3,
+    4,
+    5,
+    6,
+    8,
+    14,
+    18,
 )
 # History/Config/SummaryItem share key=1, nested_key=2, value_json=16; HistoryItem adds a typed oneof
 ITEM_KEY, ITEM_NESTED_KEY, ITEM_VALUE_JSON = 1, 2, 16
@@ -102,7 +109,7 @@ def scan_log(path: Path, verify_checksums: bool = True) -> LogScan:
                 pending = None
             pos = block_end
             continue
-        if verify_checksums and zlib.crc32(view[start - 1:end]) != checksum:
+        if verify_checksums and zlib.crc32(view[start - 1 : end]) != checksum:
             scan.bad_chunks.append(pos)  # skip this chunk only: the chunks after it carry their own checksums
             scan.broken_records += 1
             pending = None
@@ -144,8 +151,10 @@ def log_warnings(path: Path, scan: LogScan) -> list[str]:
             f"were skipped; {scan.broken_records} record(s) lost"
         )
     if scan.truncated:
-        found.append(f"{path}: the file ends inside a record (a run that crashed or is still writing); "
-                     "every complete record was kept")
+        found.append(
+            f"{path}: the file ends inside a record (a run that crashed or is still writing); "
+            "every complete record was kept"
+        )
     if scan.version != VERSION:
         found.append(f"{path}: unknown transaction log version {scan.version}; read as version {VERSION}")
     return found
@@ -194,9 +203,9 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
         if wire == 0:
             value, pos = _varint(buf, pos)
         elif wire == 1:
-            value, pos = buf[pos:pos + 8], pos + 8
+            value, pos = buf[pos : pos + 8], pos + 8
         elif wire == 5:
-            value, pos = buf[pos:pos + 4], pos + 4
+            value, pos = buf[pos : pos + 4], pos + 4
         else:
             raise ValueError(f"unsupported wire type {wire}")
         if pos > size:
@@ -318,4 +327,3 @@ def decode_run(buf: bytes) -> dict[str, Any]:
         elif number == RUN_RESUMED and wire == 0:
             found["resumed"] = bool(value)
     return found
-

@@ -138,12 +138,24 @@ def read_wandb_file(path: Path, run_path: Path, options: ReadOptions | None = No
     if numbers:
         meta["summary"] = numbers
     name = info.get("display_name") or folder.name
-    return Run(name=name, path=run_path, format="wandb_run", scalars=result.frame, meta=meta,
-               warnings=warnings, notes=notes)
+    return Run(
+        name=name,
+        path=run_path,
+        format="wandb_run",
+        scalars=result.frame,
+        meta=meta,
+        warnings=warnings,
+        notes=notes,
+    )
 
 
-def _take_record(payload: bytes, rows: list[dict[str, Any]], info: dict[str, Any], config: dict[str, Any],
-                 summary: dict[str, Any]) -> bool | None:
+def _take_record(
+    payload: bytes,
+    rows: list[dict[str, Any]],
+    info: dict[str, Any],
+    config: dict[str, Any],
+    summary: dict[str, Any],
+) -> bool | None:
     """Fold one Record into what is collected: True for the exit record, None when it does not decode."""
     try:
         return _fold_record(payload, rows, info, config, summary)
@@ -151,8 +163,13 @@ def _take_record(payload: bytes, rows: list[dict[str, Any]], info: dict[str, Any
         return None
 
 
-def _fold_record(payload: bytes, rows: list[dict[str, Any]], info: dict[str, Any], config: dict[str, Any],
-                 summary: dict[str, Any]) -> bool:
+def _fold_record(
+    payload: bytes,
+    rows: list[dict[str, Any]],
+    info: dict[str, Any],
+    config: dict[str, Any],
+    summary: dict[str, Any],
+) -> bool:
     from losscli.parsers import wandb_log as log
 
     for number, wire, value in log.fields(payload):

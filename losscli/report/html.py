@@ -89,10 +89,12 @@ A staircase (flat inside epochs, drops at boundaries) is the sign of a model mem
     out.append(_filters(counts))
     out.append(_summary_table(results))
     out.append(_overview(results))
-    out.append('<section id="runs"><div class="section-head"><h2>Runs</h2>'
-               '<div class="global-x" role="group" aria-label="x axis of every plot">x axis of all plots: '
-               '<button type="button" data-gx="step" aria-pressed="true">step</button>'
-               '<button type="button" data-gx="epoch" aria-pressed="false">epoch</button></div></div>\n')
+    out.append(
+        '<section id="runs"><div class="section-head"><h2>Runs</h2>'
+        '<div class="global-x" role="group" aria-label="x axis of every plot">x axis of all plots: '
+        '<button type="button" data-gx="step" aria-pressed="true">step</button>'
+        '<button type="button" data-gx="epoch" aria-pressed="false">epoch</button></div></div>\n'
+    )
     for i, result in enumerate(results):
         out.append(_run_section(i, result))
     out.append("</section>\n")
@@ -104,8 +106,13 @@ A staircase (flat inside epochs, drops at boundaries) is the sign of a model mem
 def script_json(value: Any) -> str:
     """JSON safe inside a <script> element: `<`, `>` and `&` escaped, so no string can end the script."""
     text = json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _counts(counts: Counter[str]) -> str:
@@ -117,17 +124,24 @@ def _filters(counts: Counter[str]) -> str:
     boxes = "".join(
         f'<label class="chip {_VERDICT_CLASS[v]}"><input type="checkbox" name="verdict" value="{v}" checked> '
         f'{v} <span class="n">{counts[v]}</span></label>'
-        for v in VERDICTS if counts[v])
-    return (f'<section id="summary"><div class="section-head"><h2>Summary</h2>'
-            f'<div class="filters" role="group" aria-label="filter runs">{boxes}'
-            '<input type="search" id="name-filter" placeholder="filter by name…" aria-label="filter by name">'
-            f'<span id="shown" class="muted"></span></div></div>\n')
+        for v in VERDICTS
+        if counts[v]
+    )
+    return (
+        f'<section id="summary"><div class="section-head"><h2>Summary</h2>'
+        f'<div class="filters" role="group" aria-label="filter runs">{boxes}'
+        '<input type="search" id="name-filter" placeholder="filter by name…" aria-label="filter by name">'
+        f'<span id="shown" class="muted"></span></div></div>\n'
+    )
 
 
 def _summary_table(results: Sequence[RunResult]) -> str:
     esc = html.escape
-    head = "".join(f'<th data-k="{k}" data-type="{t}" title="{esc(tip)}" aria-sort="none">'
-                   f'<button type="button">{esc(label)}</button></th>' for k, label, t, tip in _COLUMNS)
+    head = "".join(
+        f'<th data-k="{k}" data-type="{t}" title="{esc(tip)}" aria-sort="none">'
+        f'<button type="button">{esc(label)}</button></th>'
+        for k, label, t, tip in _COLUMNS
+    )
     rows = []
     for i, r in enumerate(results):
         a = r.analysis
@@ -150,8 +164,11 @@ def _summary_table(results: Sequence[RunResult]) -> str:
         ]
         tds = "".join(f'<td data-v="{esc(str(v))}">{shown}</td>' for v, shown in cells)
         rows.append(f'<tr data-i="{i}" data-verdict="{esc(r.verdict)}">{tds}</tr>')
-    return (f'<div class="table-wrap"><table id="runs-table"><thead><tr>{head}</tr></thead>\n<tbody>\n'
-            + "\n".join(rows) + "\n</tbody></table></div></section>\n")
+    return (
+        f'<div class="table-wrap"><table id="runs-table"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(rows)
+        + "\n</tbody></table></div></section>\n"
+    )
 
 
 def _overview(results: Sequence[RunResult]) -> str:
@@ -161,13 +178,17 @@ def _overview(results: Sequence[RunResult]) -> str:
     grid, width = ("grid compact", 24) if compact else ("grid", 32)
     for i, r in enumerate(results):
         svg = sparkline_svg(r) or '<div class="nospark">no train loss</div>'
-        cards.append(f'<a class="card {_VERDICT_CLASS.get(r.verdict, "")}" href="#run-{i}" data-i="{i}" '
-                     f'data-verdict="{esc(r.verdict)}" title="{esc(r.run)} · {esc(r.verdict)}">'
-                     f'<span class="card-name">{esc(shorten(r.run, width))}</span>{svg}</a>')
-    return ('<section id="overview"><div class="section-head"><h2>Overview</h2><span class="muted">'
-            'train loss of every run, red lines where it steps down at an epoch boundary; '
-            'click one to see its plot'
-            f'</span></div><div class="{grid}">' + "".join(cards) + "</div></section>\n")
+        cards.append(
+            f'<a class="card {_VERDICT_CLASS.get(r.verdict, "")}" href="#run-{i}" data-i="{i}" '
+            f'data-verdict="{esc(r.verdict)}" title="{esc(r.run)} · {esc(r.verdict)}">'
+            f'<span class="card-name">{esc(shorten(r.run, width))}</span>{svg}</a>'
+        )
+    return (
+        '<section id="overview"><div class="section-head"><h2>Overview</h2><span class="muted">'
+        "train loss of every run, red lines where it steps down at an epoch boundary; "
+        "click one to see its plot"
+        f'</span></div><div class="{grid}">' + "".join(cards) + "</div></section>\n"
+    )
 
 
 def _run_section(i: int, r: RunResult) -> str:
@@ -187,9 +208,11 @@ def _run_section(i: int, r: RunResult) -> str:
         ev = eval_cell(r)
         if ev:
             facts.append(f"eval: {esc(ev)}")
-    parts = [f'<article class="run" id="run-{i}" data-i="{i}" data-verdict="{esc(r.verdict)}">',
-             f'<header><h3>{verdict}{badges} <span class="name">{_breakable(r.run)}</span></h3>'
-             f'<a class="to-top" href="#summary">↑ summary</a></header>']
+    parts = [
+        f'<article class="run" id="run-{i}" data-i="{i}" data-verdict="{esc(r.verdict)}">',
+        f'<header><h3>{verdict}{badges} <span class="name">{_breakable(r.run)}</span></h3>'
+        f'<a class="to-top" href="#summary">↑ summary</a></header>',
+    ]
     reason = a.reason if a else (r.error or "")
     parts.append(f'<p class="{"reason" if a else "reason error"}">{esc(reason)}</p>')
     parts.append(f'<p class="facts">{" · ".join(facts)} · <span class="path">{esc(r.path)}</span></p>')
@@ -206,7 +229,8 @@ def _run_section(i: int, r: RunResult) -> str:
             f'<button type="button" data-x="epoch" aria-pressed="false"{off}>epoch</button>'
             f'<label><input type="checkbox" class="logy"> log y</label></div>'
             f'<div class="plot" data-i="{i}"></div>'
-            f'<script type="application/json" id="fig-{i}">{script_json(fig)}</script>')
+            f'<script type="application/json" id="fig-{i}">{script_json(fig)}</script>'
+        )
     parts.append("</article>\n")
     return "".join(parts)
 
@@ -220,8 +244,10 @@ def _plotly_script(plotly_js: str, from_cdn: bool) -> str:
 
         digest = base64.b64encode(hashlib.sha384(plotly_js.encode("utf-8")).digest()).decode()
         url = f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
-        return (f'<script charset="utf-8" src="{html.escape(url)}" integrity="sha384-{digest}" '
-                f'crossorigin="anonymous"></script>\n')
+        return (
+            f'<script charset="utf-8" src="{html.escape(url)}" integrity="sha384-{digest}" '
+            f'crossorigin="anonymous"></script>\n'
+        )
     return "<script>" + plotly_js.replace("</script", "<\\/script") + "</script>\n"
 
 

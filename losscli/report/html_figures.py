@@ -52,7 +52,10 @@ def figure(result: RunResult) -> dict[str, Any] | None:
         steps = curve["step"]
         few = len(steps) <= 60
         trace: dict[str, Any] = {
-            "type": "scatter", "name": name, "y": rounded(curve["value"]), "yaxis": axis,
+            "type": "scatter",
+            "name": name,
+            "y": rounded(curve["value"]),
+            "yaxis": axis,
             "mode": "lines+markers" if (few or metric == EVAL_LOSS) and axis == "y" else "lines",
             "line": {"color": colour, "width": 1 if axis == "y2" else 1.6},
             "marker": {"size": 4 if metric != EVAL_LOSS else 6, "color": colour},
@@ -67,10 +70,22 @@ def figure(result: RunResult) -> dict[str, Any] | None:
             epoch_x.append(_epochs(curve["step"], curve.get("epoch"), to_epoch))
     if a and a.eval and EVAL_LOSS in result.curves:
         e = a.eval
-        data.append({"type": "scatter", "name": "lowest eval loss", "y": [_round1(e.best_value)],
-                     "yaxis": "y", "mode": "markers", "hovertemplate": "lowest eval %{y:.4g}",
-                     "marker": {"symbol": "star", "size": 13, "color": EVAL_COLOUR,
-                                "line": {"color": "white", "width": 1}}})
+        data.append(
+            {
+                "type": "scatter",
+                "name": "lowest eval loss",
+                "y": [_round1(e.best_value)],
+                "yaxis": "y",
+                "mode": "markers",
+                "hovertemplate": "lowest eval %{y:.4g}",
+                "marker": {
+                    "symbol": "star",
+                    "size": 13,
+                    "color": EVAL_COLOUR,
+                    "line": {"color": "white", "width": 1},
+                },
+            }
+        )
         step_x.append(_steps([e.best_step]))
         if to_epoch is not None:
             epoch_x.append(_epochs([e.best_step], [e.best_epoch], to_epoch))
@@ -83,9 +98,18 @@ def figure(result: RunResult) -> dict[str, Any] | None:
     if top is not None:  # the view starts below the start-up transient; autoscale shows it all
         layout["yaxis"]["range"] = [top[2], top[0]]
         layout["yaxis"]["autorange"] = False
-        note = {"name": "clip-note", "xref": "paper", "yref": "paper", "x": 1, "y": 1, "xanchor": "right",
-                "yanchor": "bottom", "showarrow": False, "font": {"size": 11, "color": "#666"},
-                "text": f"▲ the first steps reach {top[1]:.3g}, off the top (try log y)"}
+        note = {
+            "name": "clip-note",
+            "xref": "paper",
+            "yref": "paper",
+            "x": 1,
+            "y": 1,
+            "xanchor": "right",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": 11, "color": "#666"},
+            "text": f"▲ the first steps reach {top[1]:.3g}, off the top (try log y)",
+        }
         for view in views.values():
             view["annotations"].append(note)
     return {"data": data, "layout": layout, "views": views}
@@ -119,18 +143,45 @@ def _layout(with_lr: bool) -> dict[str, Any]:
         "plot_bgcolor": "white",
         "paper_bgcolor": "white",
         "font": {"family": FONT, "size": 12},
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom",
-                   "bgcolor": "rgba(255,255,255,0)"},
-        "xaxis": {"showgrid": True, "gridcolor": "#eee", "zeroline": False, "linecolor": "#bbb",
-                  "ticks": "outside", "tickcolor": "#bbb"},
-        "yaxis": {"title": {"text": "loss"}, "showgrid": True, "gridcolor": "#eee", "zeroline": False,
-                  "linecolor": "#bbb", "ticks": "outside", "tickcolor": "#bbb"},
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "y": 1.02,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "bgcolor": "rgba(255,255,255,0)",
+        },
+        "xaxis": {
+            "showgrid": True,
+            "gridcolor": "#eee",
+            "zeroline": False,
+            "linecolor": "#bbb",
+            "ticks": "outside",
+            "tickcolor": "#bbb",
+        },
+        "yaxis": {
+            "title": {"text": "loss"},
+            "showgrid": True,
+            "gridcolor": "#eee",
+            "zeroline": False,
+            "linecolor": "#bbb",
+            "ticks": "outside",
+            "tickcolor": "#bbb",
+        },
     }
     if with_lr:
-        layout["yaxis2"] = {"title": {"text": "learning rate", "font": {"color": LR_COLOUR}},
-                            "overlaying": "y", "side": "right", "showgrid": False, "zeroline": False,
-                            "rangemode": "tozero", "tickmode": "auto", "nticks": 5, "exponentformat": "e",
-                            "tickfont": {"color": LR_COLOUR}}
+        layout["yaxis2"] = {
+            "title": {"text": "learning rate", "font": {"color": LR_COLOUR}},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "zeroline": False,
+            "rangemode": "tozero",
+            "tickmode": "auto",
+            "nticks": 5,
+            "exponentformat": "e",
+            "tickfont": {"color": LR_COLOUR},
+        }
     return layout
 
 
@@ -145,8 +196,16 @@ def _view(x: list[list[Any]], bounds: tuple[Boundary, ...], title: str, where: A
         pos = _round1(where(b))
         if pos is None:
             continue
-        line: dict[str, Any] = {"type": "line", "xref": "x", "yref": "paper", "x0": pos, "x1": pos, "y0": 0,
-                                "y1": 1, "layer": "below"}
+        line: dict[str, Any] = {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": pos,
+            "x1": pos,
+            "y0": 0,
+            "y1": 1,
+            "layer": "below",
+        }
         if b.stepped:
             line["line"] = {"color": STEP_COLOUR, "width": 1.2, "dash": "dash"}
             line["opacity"] = 0.7
@@ -159,16 +218,37 @@ def _view(x: list[list[Any]], bounds: tuple[Boundary, ...], title: str, where: A
         shapes.append(line)
         if not b.stepped or _round1(b.before) is None or _round1(b.after) is None:
             continue
-        shapes.append({"type": "line", "xref": "x", "yref": "y", "x0": pos, "x1": pos,
-                       "y0": _round1(b.before), "y1": _round1(b.after),
-                       "line": {"color": STEP_COLOUR, "width": 4}, "layer": "above"})
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "y",
+                "x0": pos,
+                "x1": pos,
+                "y0": _round1(b.before),
+                "y1": _round1(b.after),
+                "line": {"color": STEP_COLOUR, "width": 4},
+                "layer": "above",
+            }
+        )
         if id(b) in labelled:
             dense = len(bounds) > 8  # boundaries close together: short labels, alternating in height
-            annotations.append({"x": pos, "y": _round1(b.after), "xref": "x", "yref": "y", "xanchor": "left",
-                                "yanchor": "top", "xshift": 3, "yshift": -15 * (len(annotations) % 2) * dense,
-                                "showarrow": False, "text": f"−{b.drop:.2g}" if dense else drop_label(b),
-                                "font": {"color": STEP_COLOUR, "size": 11},
-                                "bgcolor": "rgba(255,255,255,0.85)"})
+            annotations.append(
+                {
+                    "x": pos,
+                    "y": _round1(b.after),
+                    "xref": "x",
+                    "yref": "y",
+                    "xanchor": "left",
+                    "yanchor": "top",
+                    "xshift": 3,
+                    "yshift": -15 * (len(annotations) % 2) * dense,
+                    "showarrow": False,
+                    "text": f"−{b.drop:.2g}" if dense else drop_label(b),
+                    "font": {"color": STEP_COLOUR, "size": 11},
+                    "bgcolor": "rgba(255,255,255,0.85)",
+                }
+            )
     return {"x": x, "shapes": shapes, "annotations": annotations, "title": title}
 
 
@@ -219,6 +299,7 @@ def _epoch_mapping(result: RunResult) -> Any:
         ok = np.isfinite(xs) & np.isfinite(ys)
         xs, ys = xs[ok], ys[ok]
         if len(xs) >= 2 and ys[-1] > ys[0]:
+
             def interp(steps: Any) -> Any:
                 out = np.interp(steps, xs, ys)
                 if spe:  # beyond the logged range: extend at the known rate
@@ -321,8 +402,10 @@ def sparkline_svg(result: RunResult, width: int = 220, height: int = 54, cells: 
     def py(v: float) -> float:
         return pad + (1 - (min(v, high) - low) / span) * (height - 2 * pad)
 
-    parts = [f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'preserveAspectRatio="none" aria-hidden="true">']
+    parts = [
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'preserveAspectRatio="none" aria-hidden="true">'
+    ]
     a = result.analysis
     for b in a.boundaries if a else ():
         if x0 <= b.step <= x1:

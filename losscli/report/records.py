@@ -44,9 +44,16 @@ def _record(result: RunResult) -> dict[str, Any]:
         "epochs": a.epochs if a else None,
         "points": a.points if a else None,
         "boundaries": [
-            {"epoch": b.epoch, "step": _num(b.step, 2), "drop": _num(b.drop, 5),
-             "relative_drop": _num(b.relative_drop), "z": _num(b.z, 2), "t": _num(b.t, 2),
-             "share": _num(b.share, 3), "stepped": b.stepped}
+            {
+                "epoch": b.epoch,
+                "step": _num(b.step, 2),
+                "drop": _num(b.drop, 5),
+                "relative_drop": _num(b.relative_drop),
+                "z": _num(b.z, 2),
+                "t": _num(b.t, 2),
+                "share": _num(b.share, 3),
+                "stepped": b.stepped,
+            }
             for b in (a.boundaries if a else ())
         ],
         "reason": a.reason if a else result.error,
@@ -62,9 +69,15 @@ def _record(result: RunResult) -> dict[str, Any]:
     }
     if a and a.eval:
         e = a.eval
-        record["eval"] = {"points": e.points, "best_loss": _num(e.best_value, 6), "best_step": e.best_step,
-                          "best_epoch": e.best_epoch, "best_checkpoint": e.best_checkpoint,
-                          "last_loss": _num(e.last_value, 6), "rises": e.rises}
+        record["eval"] = {
+            "points": e.points,
+            "best_loss": _num(e.best_value, 6),
+            "best_step": e.best_step,
+            "best_epoch": e.best_epoch,
+            "best_checkpoint": e.best_checkpoint,
+            "last_loss": _num(e.last_value, 6),
+            "rises": e.rises,
+        }
     return record
 
 
