@@ -34,9 +34,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def load(
-    path: str | Path, read_options: ReadOptions | None = None, walk: WalkOptions | None = None
-) -> list[Run]:
+def load(path: str | Path, read_options: ReadOptions | None = None, walk: WalkOptions | None = None) -> list[Run]:
     """Every run found under `path` (a file or a folder), read into the common frame.
 
     Unreadable runs raise `ParseError`; use `classify` to get them as error results instead.
@@ -82,8 +80,7 @@ def classify(
 
     with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
         futures = [
-            pool.submit(judge_source, source, root, settings, read_options, display_points)
-            for source, root in work
+            pool.submit(judge_source, source, root, settings, read_options, display_points) for source, root in work
         ]
         for i, future in enumerate(futures, 1):
             outcome.results.extend(future.result())

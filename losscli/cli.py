@@ -54,21 +54,20 @@ app = typer.Typer(
 
 Paths = Annotated[list[Path], typer.Argument(help="Log files or folders; folders are searched for runs.")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
-JobsOpt = Annotated[
-    int | None, typer.Option("--jobs", "-j", min=1, help="Parallel jobs [default: all cores].")
-]
-IncludeOpt = Annotated[
-    list[str] | None, typer.Option("--include", help="Only runs whose path matches this glob.")
-]
-ExcludeOpt = Annotated[
-    list[str] | None, typer.Option("--exclude", help="Skip runs whose path matches this glob.")
-]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel jobs [default: all cores].")]
+IncludeOpt = Annotated[list[str] | None, typer.Option("--include", help="Only runs whose path matches this glob.")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Skip runs whose path matches this glob.")]
 HiddenOpt = Annotated[bool, typer.Option("--hidden", help="Also search hidden and dependency folders.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings (damaged files) as failures.")]
-NoCrcOpt = Annotated[
-    bool, typer.Option("--no-checksums", help="Skip CRC checks of event files (trusted files).")
-]
+NoCrcOpt = Annotated[bool, typer.Option("--no-checksums", help="Skip CRC checks of event files (trusted files).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of unexpected errors.")]
+# How runs are judged (defaults: losscli.analysis.settings, justified by benchmarks/evaluate.py)
+StepsPerEpochOpt = Annotated[float | None, typer.Option(help="Steps per epoch, for logs that record no epochs.", min=1)]
+MinTOpt = Annotated[float, typer.Option(help="A step's drop must be this many standard errors.")]
+MinZOpt = Annotated[float, typer.Option(help="... and this many times the noise of single points.")]
+MinShareOpt = Annotated[
+    float, typer.Option(help="... and this share of the epoch-to-epoch decrease must happen at the boundary.")
+]
 
 
 def _version(value: bool) -> None:
@@ -187,7 +186,6 @@ def _write(results: list[RunResult], fmt: OutputFormat, reason: bool = True) -> 
 
     out = sys.stdout
     if fmt is OutputFormat.table:
-
         from losscli.report.table import render_table
 
         render_table(results, console(), show_reason=reason)
@@ -218,15 +216,10 @@ def classify(
         list[Verdict] | None,
         typer.Option("--fail-on", help="Exit with 4 when a run gets this verdict (repeatable)."),
     ] = None,
-    steps_per_epoch: Annotated[
-        float | None, typer.Option(help="Steps per epoch, for logs that record no epochs.", min=1)
-    ] = None,
-    min_t: Annotated[float, typer.Option(help="A step's drop must be this many standard errors.")] = 4.0,
-    min_z: Annotated[float, typer.Option(help="... and this many times the noise of single points.")] = 1.0,
-    min_share: Annotated[
-        float,
-        typer.Option(help="... and this share of the epoch-to-epoch decrease must happen at the boundary."),
-    ] = 0.5,
+    steps_per_epoch: StepsPerEpochOpt = None,
+    min_t: MinTOpt = 4.0,
+    min_z: MinZOpt = 1.0,
+    min_share: MinShareOpt = 0.5,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
     hidden: HiddenOpt = False,
@@ -292,12 +285,11 @@ def show(
 def report(
     paths: Paths,
     html: Annotated[Path, typer.Option("--html", help="Write the HTML report to this file.")],
-    cdn: Annotated[
-        bool, typer.Option("--cdn", help="Load plotly.js from its CDN instead of embedding it.")
-    ] = False,
-    steps_per_epoch: Annotated[
-        float | None, typer.Option(help="Steps per epoch, for logs that record no epochs.", min=1)
-    ] = None,
+    cdn: Annotated[bool, typer.Option("--cdn", help="Load plotly.js from its CDN instead of embedding it.")] = False,
+    steps_per_epoch: StepsPerEpochOpt = None,
+    min_t: MinTOpt = 4.0,
+    min_z: MinZOpt = 1.0,
+    min_share: MinShareOpt = 0.5,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
     hidden: HiddenOpt = False,
@@ -309,10 +301,8 @@ def report(
 
     Example: losscli report runs/ --html report.html
     """
-    settings = {"steps_per_epoch": steps_per_epoch}
-    outcome = _guarded(
-        lambda: _run_classify(paths, include, exclude, hidden, jobs, False, settings, 2000), debug
-    )
+    settings = {"steps_per_epoch": steps_per_epoch, "min_t": min_t, "min_z": min_z, "min_share": min_share}
+    outcome = _guarded(lambda: _run_classify(paths, include, exclude, hidden, jobs, False, settings, 2000), debug)
     failed = _report_problems(outcome, strict)
     if not outcome.results:
         _err("Error: no training logs found under " + ", ".join(str(p) for p in paths))

@@ -125,15 +125,12 @@ def _walk(
         walk_next = [
             d
             for d in dirs
-            if d not in used_dirs
-            and (options.include_hidden or (not d.startswith(".") and d not in NOISE_DIRS))
+            if d not in used_dirs and (options.include_hidden or (not d.startswith(".") and d not in NOISE_DIRS))
         ]
         stack.extend(current / d for d in reversed(walk_next))
 
 
-def _list(
-    folder: Path, seen_dirs: set[tuple[int, int]], warnings: list[str]
-) -> tuple[list[str], list[str]] | None:
+def _list(folder: Path, seen_dirs: set[tuple[int, int]], warnings: list[str]) -> tuple[list[str], list[str]] | None:
     """Sorted file and folder names of `folder`, or None if it was seen already or cannot be read."""
     try:
         info = folder.stat()
@@ -162,9 +159,7 @@ def _list(
                 elif stat.S_ISREG(mode):
                     files.append(entry.name)
                 else:
-                    warnings.append(
-                        f"{folder / entry.name}: not a regular file (socket, pipe or device); skipped"
-                    )
+                    warnings.append(f"{folder / entry.name}: not a regular file (socket, pipe or device); skipped")
     except OSError as exc:
         warnings.append(f"{folder}: {exc.strerror or 'cannot be listed'}; skipped")
         return None

@@ -83,9 +83,7 @@ def render_inventory(items: list[dict[str, Any]], console: Any) -> None:
         files = "\n".join(item["files"])
         if item["checkpoints"]:
             files += f"\n({len(item['checkpoints'])} checkpoints)"
-        table.add_row(
-            Text(item["run"]), Text(item["format"]), Text(metrics), Text(steps), Text(epochs), Text(files)
-        )
+        table.add_row(Text(item["run"]), Text(item["format"]), Text(metrics), Text(steps), Text(epochs), Text(files))
     console.print(table)
 
 
@@ -101,6 +99,4 @@ def write_inventory(items: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
         writer.writerow(["run", "path", "format", "metric", "points", "error"])
         for item in items:
             for metric, count in (item.get("metrics") or {"": ""}).items():
-                writer.writerow(
-                    [item["run"], item["path"], item["format"], metric, count, item.get("error") or ""]
-                )
+                writer.writerow([item["run"], item["path"], item["format"], metric, count, item.get("error") or ""])

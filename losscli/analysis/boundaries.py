@@ -90,9 +90,7 @@ def _from_epoch_index(s: np.ndarray, e: np.ndarray) -> Boundaries:
     change = np.flatnonzero(np.diff(e) > 0)
     ks = e[change + 1].astype(int)
     steps = (s[change] + s[change + 1]) / 2
-    per_epoch = (
-        float(np.median(np.diff(steps))) if len(steps) > 1 else float(steps[0]) if len(steps) else math.nan
-    )
+    per_epoch = float(np.median(np.diff(steps))) if len(steps) > 1 else float(steps[0]) if len(steps) else math.nan
     covered = float(e[-1]) + (s[-1] - steps[-1]) / per_epoch if len(steps) and per_epoch > 0 else float(e[-1])
     return Boundaries(steps, FROM_EPOCHS + " (epoch index)", per_epoch, int(ks[0]) if len(ks) else 1, covered)
 
@@ -112,11 +110,6 @@ def steps_per_epoch_from_meta(meta: dict[str, Any]) -> float | None:
     if isinstance(value, (int, float)) and value > 0:
         return float(value)
     max_steps, epochs = meta.get("max_steps"), meta.get("num_train_epochs")
-    if (
-        isinstance(max_steps, (int, float))
-        and isinstance(epochs, (int, float))
-        and max_steps > 0
-        and epochs > 0
-    ):
+    if isinstance(max_steps, (int, float)) and isinstance(epochs, (int, float)) and max_steps > 0 and epochs > 0:
         return float(max_steps) / float(epochs)
     return None

@@ -73,9 +73,7 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
         )
     crossed = found.steps[(found.steps > x[0]) & (found.steps < x[-1])]
     if len(crossed) == 0:
-        return result(
-            INCONCLUSIVE, "the run never crosses an epoch boundary (one epoch or less)", found=found
-        )
+        return result(INCONCLUSIVE, "the run never crosses an epoch boundary (one epoch or less)", found=found)
 
     epoch_len = found.steps_per_epoch
     interval = float(np.median(np.diff(x)))
@@ -91,13 +89,9 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
     # The whole-run model of epoch levels: the only measurement when epochs have too few points for their own
     # fits, and a second test otherwise (it pools the slope inside epochs over the whole run).
     levels = (
-        epoch_level_model(x, y, crossed, epoch_len, settle if measured else interval)
-        if len(crossed) >= 2
-        else None
+        epoch_level_model(x, y, crossed, epoch_len, settle if measured else interval) if len(crossed) >= 2 else None
     )
-    level_measured = (
-        [(first + int(np.flatnonzero(crossed == m.at)[0]), m) for m in levels.drops] if levels else []
-    )
+    level_measured = [(first + int(np.flatnonzero(crossed == m.at)[0]), m) for m in levels.drops] if levels else []
     level_ok = levels is not None and levels.advantage >= settings.min_advantage
     if not measured and level_measured:
         measured, placebo_level = level_measured, 0.0
@@ -166,9 +160,7 @@ def _score(records: tuple[Boundary, ...], settings: Settings) -> float:
     """0..1, how strongly stepped: the mean strength of the strongest third of the boundaries."""
     strengths = sorted(
         (
-            max(0.0, min(1.0, b.share))
-            * (1 - math.exp(-max(b.t, 0.0) / settings.min_t))
-            * min(1.0, max(b.z, 0.0))
+            max(0.0, min(1.0, b.share)) * (1 - math.exp(-max(b.t, 0.0) / settings.min_t)) * min(1.0, max(b.z, 0.0))
             for b in records
         ),
         reverse=True,

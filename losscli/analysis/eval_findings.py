@@ -15,9 +15,7 @@ import numpy as np
 from losscli.analysis.result import EvalFinding
 
 
-def eval_finding(
-    steps: np.ndarray, values: np.ndarray, epochs: np.ndarray, meta: dict[str, Any]
-) -> EvalFinding | None:
+def eval_finding(steps: np.ndarray, values: np.ndarray, epochs: np.ndarray, meta: dict[str, Any]) -> EvalFinding | None:
     ok = np.isfinite(values)
     steps, values, epochs = steps[ok], values[ok], epochs[ok]
     if len(values) == 0:
@@ -26,9 +24,7 @@ def eval_finding(
     last = float(values[-1])
     noise = float(np.median(np.abs(np.diff(values)))) if len(values) > 2 else 0.0
     lowest = float(values[best])
-    rises = bool(
-        len(values) >= 3 and best < len(values) - 1 and last - lowest > max(2 * noise, 0.005 * abs(lowest))
-    )
+    rises = bool(len(values) >= 3 and best < len(values) - 1 and last - lowest > max(2 * noise, 0.005 * abs(lowest)))
     epoch = float(epochs[best]) if math.isfinite(epochs[best]) else None
     return EvalFinding(
         points=len(values),

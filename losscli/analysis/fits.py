@@ -64,9 +64,7 @@ def robust_scale(residuals: np.ndarray) -> float:
     return _MAD_TO_SIGMA * _median(np.abs(finite - _median(finite)))
 
 
-def robust_lstsq(
-    design: np.ndarray, y: np.ndarray, iterations: int = 8
-) -> tuple[np.ndarray, np.ndarray, float]:
+def robust_lstsq(design: np.ndarray, y: np.ndarray, iterations: int = 8) -> tuple[np.ndarray, np.ndarray, float]:
     """Huber-weighted least squares: coefficients, their covariance, and the residuals' robust scale.
 
     Rows must be in step order: the covariance is widened for residuals that are correlated in time."""

@@ -64,18 +64,14 @@ def _candidates(x: np.ndarray, y: np.ndarray, min_epoch_points: int, interval: f
     return sorted(periods)
 
 
-def _evidence(
-    x: np.ndarray, y: np.ndarray, period: float, interval: float, settings: Settings
-) -> float | None:
+def _evidence(x: np.ndarray, y: np.ndarray, period: float, interval: float, settings: Settings) -> float | None:
     start = x[0] - interval
     steps = start + period * np.arange(1, int((x[-1] - start) // period) + 1)
     steps = steps[(steps > x[0]) & (steps < x[-1])]
     settle = settling(period, interval, settings)
     placebo = placebo_ts(x, y, steps, period, settings, settle)
     level = float(np.sqrt(np.mean(np.square(np.maximum(placebo, 0.0))))) if len(placebo) >= 2 else 0.0
-    measured = [
-        m for b in steps if (m := measure(x, y, float(b), period, settings, settle=settle)) is not None
-    ]
+    measured = [m for b in steps if (m := measure(x, y, float(b), period, settings, settle=settle)) is not None]
     if len(measured) < 2:
         return None
     flags = step_flags(measured, settings, level)

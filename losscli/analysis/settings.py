@@ -13,9 +13,7 @@ class Settings:
     # A boundary counts as a step when all of these hold:
     min_t: float = 4.0  # the drop is this many of its own standard errors (it is not chance)
     min_z: float = 1.0  # ... and at least this many times the noise of single points (it is visible)
-    min_share: float = (
-        0.5  # ... and at least this share of the epoch-to-epoch decrease happens at the boundary
-    )
+    min_share: float = 0.5  # ... and at least this share of the epoch-to-epoch decrease happens at the boundary
     min_relative_drop: float = 0.001  # ... and the loss falls by at least this fraction of its level
     placebo_factor: float = 2.0  # ... and it stands this far above the drops measured mid-epoch
     # Consecutive boundaries whose drops pass all but `min_t` (each t >= min_t / 2) step together when their

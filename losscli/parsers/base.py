@@ -51,9 +51,7 @@ def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        reason = (
-            "not text (binary data)" if isinstance(exc, UnicodeDecodeError) else (exc.strerror or str(exc))
-        )
+        reason = "not text (binary data)" if isinstance(exc, UnicodeDecodeError) else (exc.strerror or str(exc))
         raise ParseError(path, f"cannot read: {reason}") from None
 
 

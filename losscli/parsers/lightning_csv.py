@@ -17,7 +17,7 @@ from pathlib import Path
 from losscli.errors import ParseError
 from losscli.frame import Run, columns_from_records
 from losscli.metric_names import canonical_metric
-from losscli.parsers.base import Format, ReadOptions, Source
+from losscli.parsers.base import Format, ReadOptions, Source, read_text
 from losscli.restarts import resolve_restarts, restart_warning
 
 _VERSION_DIR = re.compile(r"^version_\d+$")
@@ -41,18 +41,11 @@ class LightningCsv(Format):
         if path.name == "metrics.csv" and _VERSION_DIR.match(path.parent.name):
             return True  # CSVLogger's own layout: taken even when damaged, so that the damage is reported
         columns = _header(head)
-        return (
-            "epoch" in columns
-            and "step" in columns
-            and not any(" - " in c or c.startswith("_") for c in columns)
-        )
+        return "epoch" in columns and "step" in columns and not any(" - " in c or c.startswith("_") for c in columns)
 
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
         path = source.path
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ParseError(path, f"cannot read as text: {exc}") from None
+        text = read_text(path)
         if not text.strip():
             raise ParseError(path, "empty file")
         try:
@@ -69,9 +62,7 @@ class LightningCsv(Format):
                 bad += 1
                 continue
             values = {
-                k: v
-                for k, raw in row.items()
-                if k not in ("step", "epoch") and k and (v := _float(raw)) is not None
+                k: v for k, raw in row.items() if k not in ("step", "epoch") and k and (v := _float(raw)) is not None
             }
             parsed.append((int(step), epoch, values))
         if not parsed:

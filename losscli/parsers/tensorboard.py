@@ -148,9 +148,7 @@ def _event_folders(root: Path, depth: int = 4, limit: int = 256) -> list[tuple[P
             out.append((current, names))
         if level < depth:
             try:
-                children = sorted(
-                    e.name for e in os.scandir(current) if e.is_dir() and not e.name.startswith(".")
-                )
+                children = sorted(e.name for e in os.scandir(current) if e.is_dir() and not e.name.startswith("."))
             except OSError:
                 continue
             stack.extend((current / c, level + 1) for c in reversed(children))
@@ -242,9 +240,7 @@ def read_tensorboard(source: Source, options: ReadOptions) -> Run:
         meta["file_versions"] = sorted(versions)
     frame, replaced, tags, summary = _assemble(files)
     if replaced:
-        warnings.append(
-            f"{source.path}: {replaced} points logged again after a restart; the later values are kept"
-        )
+        warnings.append(f"{source.path}: {replaced} points logged again after a restart; the later values are kept")
         meta["replaced_points"] = replaced
     if not len(frame):
         warnings.append(f"{source.path}: no scalar summaries in the event files")
@@ -297,9 +293,7 @@ def _assemble(files: list[tuple[FileScalars, list[str]]]) -> tuple[Columns, int,
         tag_code, step, wall, value = numbered[0], scalars.step, scalars.wall_time, scalars.value
     else:
         tag_code = np.concatenate(numbered)
-        step, wall, value = (
-            np.concatenate([getattr(f, c) for f, _ in files]) for c in ("step", "wall_time", "value")
-        )
+        step, wall, value = (np.concatenate([getattr(f, c) for f, _ in files]) for c in ("step", "wall_time", "value"))
     if not len(step):
         return make_columns([], [], [], [], [], []), 0, tags, {}
     metrics = _metric_names(tags, np.bincount(tag_code, minlength=len(tags)))

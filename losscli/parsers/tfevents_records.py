@@ -268,9 +268,7 @@ class _Walker:
             lengths = np.concatenate([np.asarray(n, dtype=np.int64) for _, n in self.parts])
         else:
             starts = lengths = np.zeros(0, dtype=np.int64)
-        return Framing(
-            starts, lengths, self.size, 0, self.lost_bytes, self.lost_stretches, self.truncated, self.blocks
-        )
+        return Framing(starts, lengths, self.size, 0, self.lost_bytes, self.lost_stretches, self.truncated, self.blocks)
 
 
 def _period(history: list[int]) -> int:

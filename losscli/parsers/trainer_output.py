@@ -18,7 +18,7 @@ from typing import Any
 from losscli.errors import ParseError
 from losscli.frame import EPOCH, EVAL_LOSS, Run, columns_from_records
 from losscli.metric_names import canonical_metric
-from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
+from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source, read_text
 from losscli.restarts import resolve_restarts, restart_warning
 
 STATE_FILE = "trainer_state.json"
@@ -118,9 +118,7 @@ def read_trainer_output(source: Source) -> Run:
     warnings.extend(f"skipped {f}" for f in failures)
     path, records, meta = best
     if meta.get("skipped_entries"):
-        warnings.append(
-            f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped"
-        )
+        warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
     frame, replaced = resolve_restarts(columns_from_records(records))
     if replaced:
         warnings.append(restart_warning(path, replaced))
@@ -152,9 +150,7 @@ def _load_json(path: Path) -> Any:
         raise ParseError(path, "not text (binary data where JSON was expected)") from None
     except json.JSONDecodeError as exc:
         if raw.rstrip()[-1:] not in (b"}", b"]"):
-            raise ParseError(
-                path, "truncated: the JSON ends mid-document (a run stopped while writing?)"
-            ) from None
+            raise ParseError(path, "truncated: the JSON ends mid-document (a run stopped while writing?)") from None
         raise ParseError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
 
 
@@ -241,10 +237,7 @@ def _complete_meta(meta: dict[str, Any]) -> None:
 
 def parse_trainer_log(path: Path) -> tuple[list[Record], dict[str, Any]]:
     """LLaMA-Factory's `trainer_log.jsonl`: one JSON object a line with `current_steps`, `loss`, `lr`, `epoch`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParseError(path, f"cannot read as text: {exc}") from None
+    text = read_text(path)
     records: list[Record] = []
     meta: dict[str, Any] = {}
     bad_lines = 0

@@ -109,9 +109,7 @@ def read_chart_csv(path: Path) -> list[Run]:
     return found
 
 
-def _steps(
-    table: pd.DataFrame, x_axis: str, x_values: pd.Series, step_column: str | None
-) -> tuple[pd.Series, str]:
+def _steps(table: pd.DataFrame, x_axis: str, x_values: pd.Series, step_column: str | None) -> tuple[pd.Series, str]:
     import numpy as np
     import pandas as pd
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.errors import ParseError
 from losscli.frame import Run
-from losscli.parsers.base import Format, ReadOptions, Source
+from losscli.parsers.base import Format, ReadOptions, Source, read_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -161,19 +161,12 @@ def load_history_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return table, warnings
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParseError(path, f"cannot read as text: {exc}") from None
-
-
 def read_csv_table(path: Path) -> pd.DataFrame:
     """A CSV with float columns: text, booleans and empty cells become NaN."""
     import pandas as pd
 
     try:
-        table = pd.read_csv(io.StringIO(_read_text(path)), low_memory=False)
+        table = pd.read_csv(io.StringIO(read_text(path)), low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ParseError(path, f"not a readable CSV: {str(exc).strip()}") from None
     for column in table.columns:
@@ -198,7 +191,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _read_jsonl(path: Path) -> tuple[pd.DataFrame, list[str]]:
     import pandas as pd
 
-    lines = _read_text(path).splitlines()
+    lines = read_text(path).splitlines()
     rows: list[dict[str, Any]] = []
     bad = 0
     truncated = False
@@ -234,7 +227,7 @@ def _read_json(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     try:
-        data = json.loads(_read_text(path))
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise ParseError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
     if isinstance(data, dict) and isinstance(data.get("data"), list):

@@ -60,9 +60,7 @@ def render_table(results: Sequence[RunResult], console: Console, show_reason: bo
                 break
         run_width = max(12, min(48, run_width or 0))
     table = Table(box=_box() if ruled else None, show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column(
-        "run", no_wrap=True, overflow="ellipsis", min_width=12 if run_width else None, max_width=run_width
-    )
+    table.add_column("run", no_wrap=True, overflow="ellipsis", min_width=12 if run_width else None, max_width=run_width)
     for name in columns:
         if name == "reason":
             table.add_column("reason", overflow="fold", min_width=_REASON_MIN, no_wrap=not terminal)
