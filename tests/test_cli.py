@@ -9,25 +9,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, corpus
+from conftest import REQUIRED_KEYS, ROOT, corpus
 from typer.testing import CliRunner
 
 from losscli._version import __version__
 from losscli.cli import ExitStatus, app
 
 runner = CliRunner()
-REQUIRED_KEYS = {
-    "run",
-    "path",
-    "format",
-    "verdict",
-    "score",
-    "epochs",
-    "points",
-    "boundaries",
-    "reason",
-    "error",
-}
 
 
 @pytest.fixture

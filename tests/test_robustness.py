@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, SAMPLE_LOGS, corpus
+from conftest import DATA, REQUIRED_KEYS, SAMPLE_LOGS, corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -47,18 +47,6 @@ from losscli.parsers import all_formats
 
 runner = CliRunner()
 SCALE = max(1, int(os.environ.get("LOSSCLI_FUZZ_SCALE", "1")))
-REQUIRED_KEYS = {
-    "run",
-    "path",
-    "format",
-    "verdict",
-    "score",
-    "epochs",
-    "points",
-    "boundaries",
-    "reason",
-    "error",
-}
 SUMMARY = re.compile(r"^\d+ runs?: ")
 PROBLEM = re.compile(r"^(warning|error|Error): ")
 TRIED: Counter[str] = Counter()
