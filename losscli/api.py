@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from losscli.analysis.result import RunResult
 from losscli.discover import WalkOptions, find_sources
@@ -78,15 +78,33 @@ def classify(
     import losscli.analysis.classify  # noqa: F401  (loaded once here, inherited by forked workers)
     import losscli.curves  # noqa: F401
 
+    args = [(source, root, settings, read_options, display_points) for source, root in work]
     with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-        futures = [
-            pool.submit(judge_source, source, root, settings, read_options, display_points) for source, root in work
-        ]
+        futures = [pool.submit(judge_source, *a) for a in args]
         for i, future in enumerate(futures, 1):
-            outcome.results.extend(future.result())
+            outcome.results.extend(_result_or_retry(future, args[i - 1]))
             if on_progress:
                 on_progress(i, len(work))
     return outcome
+
+
+def _result_or_retry(future: Any, args: tuple) -> list[RunResult]:
+    """A worker's results; when a worker died (out of memory, a crash in a reader) the pool is broken for every
+    run still pending, so each of those is judged again alone, in a fresh process: only the culprit fails."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        pass
+    source, root = args[0], args[1]
+    try:
+        with ProcessPoolExecutor(max_workers=1) as solo:
+            return solo.submit(judge_source, *args).result()
+    except Exception as exc:
+        message = f"{source.path}: the process reading it stopped ({type(exc).__name__})"
+        return [RunResult(run_label(source.path, root), str(source.path), source.format, None, error=message)]
 
 
 def judge_source(

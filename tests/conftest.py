@@ -32,6 +32,7 @@ def copy_of(tmp_path: Path):
 
     return copy
 
+
 # The keys every JSON record carries: a contract other tools and scripts rely on (README, "Output").
 REQUIRED_KEYS = frozenset(
     {"run", "path", "format", "verdict", "score", "epochs", "points", "boundaries", "reason", "error"}

@@ -25,9 +25,7 @@ class Curve:
     decay: float = 0.0  # smooth exponential fall by this much in all, with time constant `tau` epochs
     tau: float = 0.8
     noise: float = 0.05
-    noise_kind: str = (
-        "gauss"  # "spiky": gaussian plus rare large spikes; "wander": AR(1) noise, correlation 0.9
-    )
+    noise_kind: str = "gauss"  # "spiky": gaussian plus rare large spikes; "wander": AR(1) noise, correlation 0.9
     lag: float = 0.0  # fraction of an epoch over which each drop happens, after the boundary
     smoothing: int = 1  # the logged value is the mean of this many underlying steps
     sawtooth: float = 0.0  # amplitude of a sawtooth whose period is not the epoch

@@ -86,9 +86,7 @@ def test_without_epochs_the_period_is_inferred_only_for_a_staircase(seed: int) -
 
 
 def test_steps_per_epoch_setting_is_used_without_epoch_values() -> None:
-    a = analyze(
-        make_run(Curve(drop=0.3, noise=0.05, per_epoch=40), with_epochs=False), Settings(steps_per_epoch=40)
-    )
+    a = analyze(make_run(Curve(drop=0.3, noise=0.05, per_epoch=40), with_epochs=False), Settings(steps_per_epoch=40))
     assert a.verdict == "stepped"
 
 

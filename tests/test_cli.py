@@ -104,9 +104,7 @@ def test_steps_per_epoch_option_gives_boundaries_to_logs_without_epochs(tmp_path
     plain = json.loads(runner.invoke(app, ["classify", str(tmp_path / "r"), "-f", "jsonl"]).stdout)
     assert plain["boundary_source"] != "--steps-per-epoch"
     given = json.loads(
-        runner.invoke(
-            app, ["classify", str(tmp_path / "r"), "-f", "jsonl", "--steps-per-epoch", "406"]
-        ).stdout
+        runner.invoke(app, ["classify", str(tmp_path / "r"), "-f", "jsonl", "--steps-per-epoch", "406"]).stdout
     )
     assert given["verdict"] == "stepped"
     assert given["boundary_source"] == "--steps-per-epoch"
@@ -128,3 +126,23 @@ def test_sample_logs_verdicts() -> None:
     assert verdicts["hf-stepped"] == "stepped"
     assert verdicts["hf-smooth"] == "smooth"
     assert result.exit_code == ExitStatus.OK, result.stderr
+
+
+def test_a_worker_that_dies_costs_only_its_run(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import losscli.api
+
+    real_read = losscli.api._read
+
+    def dying_read(source, root, options):  # type: ignore[no-untyped-def]
+        if source.path.name == "ts-kgllm":
+            os._exit(1)  # as a worker killed by the out-of-memory killer would end
+        return real_read(source, root, options)
+
+    monkeypatch.setattr(losscli.api, "_read", dying_read)
+    outcome = losscli.api.classify([tree], jobs=2, display_points=0)
+    by_run = {r.run: r for r in outcome.results}
+    assert set(by_run) == {"ts-kgllm", "ts-observer-lfs-pointer", "ts-yc1999-alpaca"}
+    assert "process reading it stopped" in (by_run["ts-kgllm"].error or "")
+    assert by_run["ts-yc1999-alpaca"].verdict == "stepped"

@@ -214,9 +214,7 @@ def test_script_json_escapes_markup_and_round_trips() -> None:
         script_json({"x": float("nan")})
 
 
-def test_every_run_is_in_the_table_once_with_a_link_to_its_plot(
-    results: list[RunResult], page_html: str
-) -> None:
+def test_every_run_is_in_the_table_once_with_a_link_to_its_plot(results: list[RunResult], page_html: str) -> None:
     rows = re.findall(r'<tr data-i="(\d+)" data-verdict="([a-z]+)">', page_html)
     assert [int(i) for i, _ in rows] == list(range(len(results)))
     assert [v for _, v in rows] == [r.verdict for r in results]

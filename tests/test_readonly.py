@@ -62,9 +62,7 @@ COMMANDS = [
 ]
 
 
-def test_classify_and_show_leave_the_input_tree_as_it_was(
-    inputs: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_classify_and_show_leave_the_input_tree_as_it_was(inputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = manifest(inputs)
     assert len(before) > 30
     monkeypatch.chdir(inputs)
@@ -79,9 +77,7 @@ def test_classify_and_show_leave_the_input_tree_as_it_was(
     importlib.util.find_spec("losscli.report.html") is None,
     reason="losscli.report.html (the HTML writer) is not in this tree yet",
 )
-def test_report_writes_only_its_output_file(
-    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_report_writes_only_its_output_file(inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = manifest(inputs)
     out = tmp_path / "out"
     out.mkdir()

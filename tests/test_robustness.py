@@ -540,9 +540,7 @@ def clamp_tree(value: Any, key: Any = None) -> Any:
     return stray(key, value)
 
 
-def damage_json(
-    data: st.DataObject, document: Any, focus: Callable[[tuple[Any, ...]], bool] = lambda p: True
-) -> Any:
+def damage_json(data: st.DataObject, document: Any, focus: Callable[[tuple[Any, ...]], bool] = lambda p: True) -> Any:
     """1 to 4 nodes of the document replaced by wrong types."""
     for _ in range(data.draw(st.integers(1, 4), "how many")):
         paths = [p for p in json_paths(document) if focus(p)] or [()]

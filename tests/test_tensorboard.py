@@ -93,18 +93,14 @@ def v2(tag: str, value: float, step: int) -> event_pb2.Event:
     return event_pb2.Event(step=step, wall_time=1_700_000_000.0 + step, summary=summary)
 
 
-def tensor_value(
-    tag: str, plugin: str = "scalars", shape: tuple[int, ...] = (), **fields
-) -> summary_pb2.Summary.Value:
+def tensor_value(tag: str, plugin: str = "scalars", shape: tuple[int, ...] = (), **fields) -> summary_pb2.Summary.Value:
     tensor = tensor_pb2.TensorProto(
         tensor_shape=tensor_shape_pb2.TensorShapeProto(
             dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in shape]
         ),
         **fields,
     )
-    metadata = summary_pb2.SummaryMetadata(
-        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin)
-    )
+    metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin))
     return summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=metadata)
 
 
@@ -130,8 +126,7 @@ def damage(path: Path, offset: int, xor: int = 0xFF) -> None:
 def test_simple_value_from_tensorboardx(tmp_path: Path) -> None:
     write_tbx(
         tmp_path,
-        [("loss", 3.0 - step / 10, step) for step in range(0, 300, 3)]
-        + [("eval_loss", 2.5, 150), ("lr", 1e-3, 0)],
+        [("loss", 3.0 - step / 10, step) for step in range(0, 300, 3)] + [("eval_loss", 2.5, 150), ("lr", 1e-3, 0)],
     )
     run = read(tmp_path)
     assert run.format == "tensorboard" and run.name == tmp_path.name and run.warnings == []
@@ -154,9 +149,7 @@ def test_frame_follows_the_contract(tmp_path: Path) -> None:
 
 
 def test_tf2_tensor_form_from_summary_v2(tmp_path: Path) -> None:
-    write_events(
-        tmp_path, [v2("train/loss", 2.0 / (s + 1), s) for s in range(50)] + [v2("eval/loss", 1.25, 49)]
-    )
+    write_events(tmp_path, [v2("train/loss", 2.0 / (s + 1), s) for s in range(50)] + [v2("eval/loss", 1.25, 49)])
     run = read(tmp_path)
     assert points(run, TRAIN_LOSS) == [(s, float(np.float32(2.0 / (s + 1)))) for s in range(50)]
     assert points(run, EVAL_LOSS) == [(49, 1.25)]
@@ -497,8 +490,7 @@ def test_discovery_finds_one_run_per_log_folder(tmp_path: Path) -> None:
 def test_epoch_column_from_the_epoch_metric(tmp_path: Path) -> None:
     write_tbx(
         tmp_path,
-        [("train/loss", 1.0, s) for s in range(0, 50, 5)]
-        + [("train/epoch", s / 20, s) for s in range(10, 41, 10)],
+        [("train/loss", 1.0, s) for s in range(0, 50, 5)] + [("train/epoch", s / 20, s) for s in range(10, 41, 10)],
     )
     loss = read(tmp_path).metric(TRAIN_LOSS)
     epochs = dict(zip(loss["step"], loss["epoch"]))
@@ -660,9 +652,7 @@ def test_no_scalars_is_an_empty_frame_with_a_warning(tmp_path: Path) -> None:
     assert run.warnings == [f"{tmp_path}: no scalar summaries in the event files"]
 
 
-def test_damage_anywhere_never_crashes_nor_invents_points(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_damage_anywhere_never_crashes_nor_invents_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 

@@ -73,9 +73,7 @@ def test_claims(path, expected):
     assert claims(path) == expected
 
 
-@pytest.mark.parametrize(
-    "content", [TB_CSV, LIGHTNING_CSV, b"step,loss\n1,2.0\n", b"", b"\xff\xfe\x00garbage"]
-)
+@pytest.mark.parametrize("content", [TB_CSV, LIGHTNING_CSV, b"step,loss\n1,2.0\n", b"", b"\xff\xfe\x00garbage"])
 def test_other_csv_logs_are_not_claimed(tmp_path, content):
     path = tmp_path / "metrics.csv"
     path.write_bytes(content)
