@@ -168,8 +168,3 @@ def columns_from_records(records: list[tuple[str, str, int, float, float, float]
     if not records:
         return make_columns([], [], [], [], [], [])
     return make_columns(*zip(*records))
-
-
-def frame_from_records(records: list[tuple[str, str, int, float, float, float]]) -> pd.DataFrame:
-    """A DataFrame from `(metric, tag, step, epoch, value, wall_time)` tuples."""
-    return columns_from_records(records).to_frame()

@@ -75,7 +75,3 @@ def canonical_metric(tag: str) -> str:
     if _LIGHTNING_LR.match(key):
         return LEARNING_RATE
     return tag
-
-
-def is_train_loss_name(tag: str) -> bool:
-    return canonical_metric(tag) == TRAIN_LOSS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 SMOOTH = "smooth"
@@ -61,9 +61,6 @@ class Analysis:
     memorization: bool = False
     late_epoch_rise: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
