@@ -134,7 +134,7 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
     steps_found = [b for b in records if b.stepped]
     is_stepped = bool(steps_found)
     late = _late_rises(x, y, records, epoch_len, settings) if is_stepped else ()
-    score = _score(records, settings)
+    score = _score(records, settings, is_stepped)
     if is_stepped:
         return result(STEPPED, _stepped_reason(steps_found, records, late), score, found, records, late)
     return result(SMOOTH, _smooth_reason(records, placebo_level, settings), score, found, records)
@@ -156,8 +156,9 @@ def _find_boundaries(run: Run, x: np.ndarray, y: np.ndarray, settings: Settings)
     return None
 
 
-def _score(records: tuple[Boundary, ...], settings: Settings) -> float:
-    """0..1, how strongly stepped: the mean strength of the strongest third of the boundaries."""
+def _score(records: tuple[Boundary, ...], settings: Settings, stepped: bool) -> float:
+    """0..1, how strongly stepped: the mean strength of the strongest third of the boundaries, placed in the
+    upper half for a stepped run and the lower half otherwise, so that sorting by score sorts by verdict first."""
     strengths = sorted(
         (
             max(0.0, min(1.0, b.share)) * (1 - math.exp(-max(b.t, 0.0) / settings.min_t)) * min(1.0, max(b.z, 0.0))
@@ -166,7 +167,8 @@ def _score(records: tuple[Boundary, ...], settings: Settings) -> float:
         reverse=True,
     )
     top = strengths[: max(1, math.ceil(len(strengths) / 3))]
-    return sum(top) / len(top)
+    strength = sum(top) / len(top)
+    return 0.5 + 0.5 * strength if stepped else 0.5 * strength
 
 
 def _late_rises(
