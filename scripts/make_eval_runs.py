@@ -147,9 +147,7 @@ def runs() -> list[tuple[str, str, str, dict]]:
             "stepped",
             "memorizing: 144 random sequences (18 steps/epoch), 6 epochs, constant LR 1e-3, logging_steps=5: "
             "~3.6 points per epoch, log windows straddle the epoch boundaries",
-            dict(
-                m, train=mem(144), eval=mem_eval(), epochs=6, lr=1e-3, scheduler="constant", logging_steps=5
-            ),
+            dict(m, train=mem(144), eval=mem_eval(), epochs=6, lr=1e-3, scheduler="constant", logging_steps=5),
         ),
         (
             "gen-markov-3ep",
@@ -205,11 +203,8 @@ def runs() -> list[tuple[str, str, str, dict]]:
         (
             "gen-markov-linear",
             "smooth",
-            "generalizing: 1024 Markov-chain sequences, 3 epochs, linear LR decay from 1e-3, batch 16, "
-            "logging_steps=2",
-            dict(
-                g, train=gen(seed=3), eval=gen_eval(), epochs=3, lr=1e-3, scheduler="linear", logging_steps=2
-            ),
+            "generalizing: 1024 Markov-chain sequences, 3 epochs, linear LR decay from 1e-3, batch 16, logging_steps=2",
+            dict(g, train=gen(seed=3), eval=gen_eval(), epochs=3, lr=1e-3, scheduler="linear", logging_steps=2),
         ),
         (
             "mem-tiny-subtle",

@@ -61,28 +61,11 @@ def panel(fig: go.Figure, col: int, run, a) -> None:  # type: ignore[no-untyped-
         fig.add_vline(x=b.step, line={"color": "#999", "dash": "dash", "width": 1}, row=1, col=col)
         half = 0.35 * span
         color = "#d62728" if b.stepped else "#2ca02c"
-        fig.add_trace(
-            go.Scatter(
-                x=[b.step - half, b.step],
-                y=[b.before, b.before],
-                mode="lines",
-                line={"color": color, "width": 3},
-                showlegend=False,
-            ),
-            row=1,
-            col=col,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[b.step, b.step + half],
-                y=[b.after, b.after],
-                mode="lines",
-                line={"color": color, "width": 3},
-                showlegend=False,
-            ),
-            row=1,
-            col=col,
-        )
+        for xs, level in (([b.step - half, b.step], b.before), ([b.step, b.step + half], b.after)):
+            segment = go.Scatter(
+                x=xs, y=[level, level], mode="lines", line={"color": color, "width": 3}, showlegend=False
+            )
+            fig.add_trace(segment, row=1, col=col)
         fig.add_annotation(
             x=b.step,
             y=max(b.before, b.after),

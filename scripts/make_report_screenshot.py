@@ -43,12 +43,8 @@ def main() -> None:
             )
             page.evaluate("window.losscli.renderAll()")
             page.wait_for_timeout(300)
-            bottom = page.evaluate(
-                "document.getElementById('runs').getBoundingClientRect().bottom + window.scrollY"
-            )
-            page.screenshot(
-                path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": bottom + 10}
-            )
+            bottom = page.evaluate("document.getElementById('runs').getBoundingClientRect().bottom + window.scrollY")
+            page.screenshot(path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": bottom + 10})
             browser.close()
     print(f"wrote {out}")
 

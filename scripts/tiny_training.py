@@ -356,9 +356,7 @@ def format_summary(name: str, s: dict) -> str:
         f"== {name}: {s['points']} train points, global_step={s['global_step']}, "
         f"epoch={s['final_epoch']:.4g}, points/epoch={list(s['points_per_epoch'].values())}"
     ]
-    lines.append(
-        "   epoch mean train loss: " + ", ".join(f"e{e + 1}={m:.3f}" for e, m in s["epoch_means"].items())
-    )
+    lines.append("   epoch mean train loss: " + ", ".join(f"e{e + 1}={m:.3f}" for e, m in s["epoch_means"].items()))
     lines.append(
         "   drop inside epoch (first-k minus last-k): "
         + ", ".join(f"e{e + 1}={d:+.3f}" for e, d in s["inside_drop"].items())

@@ -31,6 +31,16 @@ TRACES = (  # metric, legend name, colour, axis
 )
 
 
+_AXIS = {  # the look both axes of a run's plot share
+    "showgrid": True,
+    "gridcolor": "#eee",
+    "zeroline": False,
+    "linecolor": "#bbb",
+    "ticks": "outside",
+    "tickcolor": "#bbb",
+}
+
+
 def figure(result: RunResult) -> dict[str, Any] | None:
     """The plotly figure of one run, or None when it has no curve to draw.
 
@@ -151,23 +161,8 @@ def _layout(with_lr: bool) -> dict[str, Any]:
             "yanchor": "bottom",
             "bgcolor": "rgba(255,255,255,0)",
         },
-        "xaxis": {
-            "showgrid": True,
-            "gridcolor": "#eee",
-            "zeroline": False,
-            "linecolor": "#bbb",
-            "ticks": "outside",
-            "tickcolor": "#bbb",
-        },
-        "yaxis": {
-            "title": {"text": "loss"},
-            "showgrid": True,
-            "gridcolor": "#eee",
-            "zeroline": False,
-            "linecolor": "#bbb",
-            "ticks": "outside",
-            "tickcolor": "#bbb",
-        },
+        "xaxis": dict(_AXIS),
+        "yaxis": {"title": {"text": "loss"}, **_AXIS},
     }
     if with_lr:
         layout["yaxis2"] = {
