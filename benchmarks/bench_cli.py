@@ -99,9 +99,7 @@ def _copy_run(kind: int, i: int, root: Path) -> None:
     sample = ("hf-stepped", "hf-smooth")[i // 6 % 2]
     name = f"{i:05d}"
     if kind == 0:  # a Trainer output folder with its checkpoints
-        shutil.copytree(
-            SAMPLES / sample, root / f"trainer-{name}", ignore=shutil.ignore_patterns("wandb", "runs")
-        )
+        shutil.copytree(SAMPLES / sample, root / f"trainer-{name}", ignore=shutil.ignore_patterns("wandb", "runs"))
     elif kind == 1:  # a TensorBoard log dir
         shutil.copytree(next((SAMPLES / sample / "runs").iterdir()), root / f"tb-{name}")
     elif kind == 2:  # a wandb folder with one offline run
@@ -273,9 +271,7 @@ sys.__stderr__.write("IMPORTED " + json.dumps(found) + "\\n")
 
 
 def imported(args: list[str], cwd: Path) -> list[str]:
-    proc = subprocess.run(
-        [PYTHON, "-c", _PROBE % (HEAVY,), json.dumps(args)], capture_output=True, text=True, cwd=cwd
-    )
+    proc = subprocess.run([PYTHON, "-c", _PROBE % (HEAVY,), json.dumps(args)], capture_output=True, text=True, cwd=cwd)
     line = next(x for x in proc.stderr.splitlines() if x.startswith("IMPORTED "))
     return json.loads(line[len("IMPORTED ") :])
 
@@ -380,11 +376,7 @@ def _run(
         unwanted = (
             [m for m in found if m in NOT_AT_START]
             if label.startswith("--")
-            else [
-                m
-                for m in found
-                if m in ("plotly", "tensorboard", "google.protobuf", "pyarrow", "tensorboardX")
-            ]
+            else [m for m in found if m in ("plotly", "tensorboard", "google.protobuf", "pyarrow", "tensorboardX")]
         )
         flag = "flag: " + (", ".join(unwanted) or "none")
         row(f"losscli {label}", ", ".join(found) or "none", flag, not unwanted)

@@ -154,8 +154,7 @@ def child(reader: str, folder: Path, form: str) -> dict:
         else:
             points = len(columns)
             frame_bytes = sum(
-                getattr(columns, name).nbytes
-                for name in ("metric", "tag", "step", "epoch", "value", "wall_time")
+                getattr(columns, name).nbytes for name in ("metric", "tag", "step", "epoch", "value", "wall_time")
             )
     elif reader == "tbparse":
         summary = SummaryReader(str(folder))
@@ -207,9 +206,7 @@ def main() -> None:
     parser.add_argument(
         "--data", type=Path, help="folder for the event files, kept and reused (default: a temporary one)"
     )
-    parser.add_argument(
-        "--readers", default=",".join(READERS), help="comma-separated subset of " + ",".join(READERS)
-    )
+    parser.add_argument("--readers", default=",".join(READERS), help="comma-separated subset of " + ",".join(READERS))
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -45,9 +45,7 @@ def confusion(pairs: list[tuple[str, str]], title: str) -> None:
     judged = [(t, v) for t, v in pairs if t in ("stepped", "smooth", "inconclusive")]
     right = sum(t == v for t, v in judged)
     if judged:
-        print(
-            f"accuracy on stepped/smooth/inconclusive truths: {right}/{len(judged)} = {right / len(judged):.1%}"
-        )
+        print(f"accuracy on stepped/smooth/inconclusive truths: {right}/{len(judged)} = {right / len(judged):.1%}")
 
 
 def eval_runs() -> None:
@@ -111,9 +109,7 @@ def grid(quick: bool) -> None:
             missed.append((curve, verdict))
     # shapes that are not a staircase
     hard = {
-        "sawtooth (period 0.37 epoch)": lambda s, pe: Curve(
-            per_epoch=pe, sawtooth=0.4, slope=0.1, noise=0.02, seed=s
-        ),
+        "sawtooth (period 0.37 epoch)": lambda s, pe: Curve(per_epoch=pe, sawtooth=0.4, slope=0.1, noise=0.02, seed=s),
         "learning-rate restarts": lambda s, pe: Curve(per_epoch=pe, restart=0.5, noise=0.03, seed=s),
         "one-point spike at boundaries": lambda s, pe: Curve(
             per_epoch=pe, slope=0.2, boundary_spike=0.5, noise=0.03, seed=s
@@ -131,16 +127,12 @@ def grid(quick: bool) -> None:
         "staircase (drop 6 noise widths)": lambda s, pe: Curve(per_epoch=pe, drop=0.3, noise=0.05, seed=s),
     }.items():
         verdicts = Counter(
-            analyze(make_run(make(s, pe), with_epochs=False)).verdict
-            for s in range(6)
-            for pe in (20, 50, 300)
+            analyze(make_run(make(s, pe), with_epochs=False)).verdict for s in range(6) for pe in (20, 50, 300)
         )
         count += 18
         unlabelled.append((name, verdicts))
     for name, make in hard.items():
-        verdicts = Counter(
-            analyze(make_run(make(s, pe))).verdict for s in range(10) for pe in (3, 5, 10, 50, 300)
-        )
+        verdicts = Counter(analyze(make_run(make(s, pe))).verdict for s in range(10) for pe in (3, 5, 10, 50, 300))
         count += 50
         hard_rows.append((name, verdicts))
     elapsed = time.perf_counter() - start
@@ -176,9 +168,7 @@ def grid(quick: bool) -> None:
     print("\nshapes that are not a staircase (10 seeds x 3, 5, 10, 50, 300 points/epoch):")
     for name, verdicts in hard_rows:
         print(f"  {name:<38}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
-    print(
-        "\nthe same with no epoch information (boundaries must be inferred; 6 seeds x 20, 50, 300 points/epoch):"
-    )
+    print("\nthe same with no epoch information (boundaries must be inferred; 6 seeds x 20, 50, 300 points/epoch):")
     for name, verdicts in unlabelled:
         print(f"  {name:<38}" + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
 
@@ -203,9 +193,7 @@ def corpus() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     eval_runs()

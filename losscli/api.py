@@ -150,7 +150,7 @@ def _judge_source(
         return [RunResult(label, str(source.path), source.format, None, error=message)]
     results = []
     for run in runs:
-        common = {
+        common: dict[str, Any] = {
             "run": run.name,
             "path": str(run.path),
             "format": run.format,
@@ -185,9 +185,9 @@ def run_label(path: Path, root: Path) -> str:
     return rel.as_posix()
 
 
-def _plain_meta(meta: dict) -> dict:
+def _plain_meta(meta: dict[str, Any]) -> dict[str, Any]:
     """The JSON-friendly part of a run's meta, for output."""
-    keep = {}
+    keep: dict[str, Any] = {}
     for key, value in meta.items():
         if isinstance(value, (str, int, float, bool)) or value is None:
             keep[key] = value

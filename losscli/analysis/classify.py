@@ -108,7 +108,7 @@ def analyze(run: Run, settings: Settings | None = None) -> Analysis:
     from_levels = measured is level_measured
     if from_levels and not level_ok:
         flags = [False] * len(flags)
-    elif not any(flags) and level_ok:
+    elif not any(flags) and levels is not None and level_ok:
         level_flags = step_flags([m for _, m in level_measured], settings, 0.0)
         if any(level_flags):
             measured, flags, from_levels = level_measured, level_flags, True

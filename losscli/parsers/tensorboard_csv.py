@@ -12,6 +12,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 from losscli.errors import ParseError
 from losscli.frame import Run, columns_from_records
@@ -77,7 +78,7 @@ class TensorBoardDownload(Format):
         ]
 
     @staticmethod
-    def _rows(path: Path, text: str) -> list[list[object]]:
+    def _rows(path: Path, text: str) -> list[list[Any]]:
         if path.name.endswith(".json"):
             try:
                 data = json.loads(text)

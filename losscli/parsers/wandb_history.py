@@ -91,7 +91,7 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
     skipped = int((~has_step).sum())
     step = raw_step.where(has_step, 0).round().astype(np.int64)
 
-    epoch_key = next((c for c in ("train/epoch", "epoch") if c in columns), None)
+    epoch_key: str | None = next((c for c in ("train/epoch", "epoch") if c in columns), None)
     if epoch_key is None:
         epoch_key = next((c for c in columns if canonical_metric(c) == EPOCH), None)
     epoch = numeric_column(table[epoch_key]) if epoch_key else pd.Series(np.nan, index=table.index)

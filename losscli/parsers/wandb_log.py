@@ -200,6 +200,7 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
             yield number, wire, buf[pos:end]
             pos = end
             continue
+        value: Any
         if wire == 0:
             value, pos = _varint(buf, pos)
         elif wire == 1:

@@ -216,7 +216,7 @@ def _config_meta(config: dict[str, Any]) -> dict[str, Any]:
     for field, keys in _CONFIG_META.items():
         for key in keys:
             value = flat.get(key)
-            if _is_number(value) and value > 0:
+            if isinstance(value, (int, float)) and _is_number(value) and value > 0:
                 meta[field] = int(value) if float(value).is_integer() else value
                 break
     return meta
