@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from losscli._version import __version__
+from losscli.verdicts import VERDICTS
 
 if TYPE_CHECKING:
     from losscli.analysis.result import RunResult
@@ -38,11 +39,7 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
-class Verdict(str, Enum):
-    stepped = "stepped"
-    smooth = "smooth"
-    inconclusive = "inconclusive"
-    error = "error"
+Verdict = Enum("Verdict", {name: name for name in VERDICTS}, type=str)  # type: ignore[misc]
 
 
 app = typer.Typer(

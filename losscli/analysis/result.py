@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SMOOTH = "smooth"
-STEPPED = "stepped"
-INCONCLUSIVE = "inconclusive"
-ERROR = "error"
-VERDICTS = (SMOOTH, STEPPED, INCONCLUSIVE, ERROR)
+from losscli.verdicts import ERROR, INCONCLUSIVE, SMOOTH, STEPPED, VERDICTS
+
+__all__ = ["ERROR", "INCONCLUSIVE", "SMOOTH", "STEPPED", "VERDICTS", "Analysis", "Boundary", "EvalFinding", "RunResult"]
 
 
 @dataclass(frozen=True)

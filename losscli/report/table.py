@@ -18,8 +18,9 @@ from losscli.analysis.result import RunResult
 from losscli.curves import sparkline
 from losscli.frame import TRAIN_LOSS
 from losscli.report.records import largest_drop
+from losscli.verdicts import ERROR, INCONCLUSIVE, SMOOTH, STEPPED, VERDICTS
 
-VERDICT_STYLE = {"stepped": "bold red", "smooth": "green", "inconclusive": "yellow", "error": "bold magenta"}
+VERDICT_STYLE = {STEPPED: "bold red", SMOOTH: "green", INCONCLUSIVE: "yellow", ERROR: "bold magenta"}
 _COLUMNS: dict[str, dict[str, Any]] = {  # name: rich column options
     "format": {"no_wrap": True},
     "epochs": {"justify": "right", "no_wrap": True},
@@ -109,7 +110,7 @@ def _cells(result: RunResult) -> dict[str, Text]:
 
 def summary_line(results: Sequence[RunResult]) -> str:
     counts = Counter(r.verdict for r in results)
-    parts = [f"{counts[v]} {v}" for v in ("stepped", "smooth", "inconclusive", "error") if counts[v]]
+    parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v]]
     noun = "run" if len(results) == 1 else "runs"
     return f"{len(results)} {noun}: " + (", ".join(parts) if parts else "none")
 
