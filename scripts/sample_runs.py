@@ -64,18 +64,25 @@ RECIPES = {
 
 
 def build_trainer(
-    recipe: Recipe, output_dir: str, *, run_name: str, report_to: list[str], disable_tqdm: bool | None
+    recipe: Recipe,
+    output_dir: str,
+    *,
+    run_name: str,
+    report_to: list[str],
+    disable_tqdm: bool | None,
+    args_class: type[TrainingArguments] = TrainingArguments,
 ) -> Trainer:
     """A Trainer for `recipe` writing checkpoints (one per epoch) to `output_dir`, logging to `report_to`.
 
     `disable_tqdm=None` keeps the Trainer's default: progress bars (ProgressCallback) when the transformers log
-    level is WARNING or more verbose, the bare PrinterCallback otherwise.
+    level is WARNING or more verbose, the bare PrinterCallback otherwise. `args_class` lets a framework that
+    extends TrainingArguments (ms-swift) use its own.
     """
     make = tt.random_sequences if recipe.data == "random" else tt.markov_sequences
     train = make(recipe.n_train, recipe.seq_len, recipe.vocab, seed=1)
     held_out = make(recipe.n_eval, recipe.seq_len, recipe.vocab, seed=2)
     model = as_pretrained(tt.make_model(recipe.vocab, recipe.seq_len, n_layer=2, n_embd=64, n_head=4, seed=42))
-    args = TrainingArguments(
+    args = args_class(
         output_dir=output_dir,
         run_name=run_name,
         num_train_epochs=recipe.epochs,
