@@ -8,7 +8,7 @@ fields (and, with checks on, their length CRCs, which depend only on the length)
 The Python loop runs only where the pattern changes; after an interruption (an evaluation's scalars) the last
 pattern is tried again as soon as it reappears, and predictions that fail are tried less and less often, so an
 irregular file costs about two plain walks. The runs of predicted records are kept (`Framing.blocks`) for the
-column decoder of `tfevents_columns`.
+column decoder of `columns`.
 
 Data CRCs are checked all at once. CRC-32C is affine in its input: in a copy of the records in which every
 stored CRC is replaced by `unmasked CRC xor CRC of that many zero bytes`, the CRC of a stretch of intact
