@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+EPOCHS, STEPS = 10, 110
+
 
 def rows(columns: int, epochs: int, steps: int) -> tuple[list[str], list[dict[str, object]]]:
     """The header and rows of a run: train loss and lr every step, `columns` validation metrics every epoch."""
@@ -81,6 +83,7 @@ def child(path: str) -> dict[str, object]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     (run,) = runs
     return {
+        "losscli": str(Path(losscli.__file__).parent),
         "baseline_mb": round(before),
         "peak_mb": round(peak),
         "grew_mb": round(peak - before),
@@ -94,21 +97,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--columns", type=int, default=10_000)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--write", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child)))
         return
-    import losscli
-
-    header, table = rows(args.columns, epochs=10, steps=110)
+    if args.write:  # in a process of its own: `ru_maxrss` is kept across fork and exec, so the readers are
+        # started from a parent that never held the tables (nor imported pandas)
+        header, table = rows(args.columns, epochs=EPOCHS, steps=STEPS)
+        write_lightning(Path(args.write) / "lightning_logs" / "version_0" / "metrics.csv", header, table)
+        write_history(Path(args.write) / "history.csv", header, table)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-wide-") as tmp:
         files = {
             "lightning metrics.csv": Path(tmp) / "lightning_logs" / "version_0" / "metrics.csv",
             "W&B history export": Path(tmp) / "history.csv",
         }
-        write_lightning(files["lightning metrics.csv"], header, table)
-        write_history(files["W&B history export"], header, table)
-        print(f"losscli from {Path(losscli.__file__).parent}; {args.columns:,} metric columns, {len(table)} rows\n")
+        command = [sys.executable, __file__, "--columns", str(args.columns), "--write", tmp]
+        subprocess.run(command, check=True)
+        count = EPOCHS * (STEPS + 1)
+        print(f"{args.columns:,} metric columns, {count} rows\n")
         print(f"{'file':<24} {'MB':>6} {'baseline MB':>12} {'peak MB':>8} {'grew MB':>8} {'metrics':>8} {'points':>8}")
         for name, path in files.items():
             out = subprocess.run(
@@ -116,6 +124,7 @@ def main() -> None:
             ).stdout
             result = json.loads(out)
             size = path.stat().st_size / 2**20
+            print(f"  (losscli from {result.get('losscli', '?')})", file=sys.stderr)
             if "error" in result:
                 print(f"{name:<24} {size:>6.1f} error: {result['error']}")
                 continue

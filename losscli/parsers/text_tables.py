@@ -4,22 +4,21 @@ Several formats are CSV files told apart by their header alone: Lightning's `met
 metrics), W&B chart exports (`"<run> - <metric>"`), W&B history exports (`_step`, `_runtime`, ...), TensorBoard
 downloads (`Wall time,Step,Value`). They all sniff the same way, from a file's first bytes (`header_fields`).
 
-Reading streams the rows with the `csv` module and keeps only the columns asked for, each as a float64 array
-(NaN where a cell is empty or not a number), so a table 10,000 columns wide costs what its kept columns cost.
+Reading streams the rows from the file with the `csv` module and keeps only the columns asked for, each as a
+float64 array (NaN where a cell is empty or not a number), so a table 10,000 columns wide costs what its kept
+columns cost.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from losscli.errors import ParseError
-from losscli.parsers.base import read_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,10 +54,18 @@ def read_table(path: Path, *, keep: Callable[[list[str]], list[str]] | None = No
     Cells that are empty, text, `True`/`False` or not finite-or-NaN numbers are NaN. Duplicate header names keep
     their first column. A ParseError names the file when it is not a CSV at all.
     """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return _read_rows(path, csv.reader(handle), keep)
+    except UnicodeDecodeError:
+        raise ParseError(path, "cannot read: not text (binary data)") from None
+    except OSError as exc:
+        raise ParseError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def _read_rows(path: Path, reader: Any, keep: Callable[[list[str]], list[str]] | None) -> Table:
     import numpy as np
 
-    text = read_text(path)
-    reader = csv.reader(io.StringIO(text))
     try:
         header = [h.strip() for h in next(reader, [])]
         if not header:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 HISTORY_MARKERS = ("_step", "train/global_step")
 _INDEX_COLUMNS = ("", "index", "Unnamed: 0", "__index_level_0__")
-_HEADER_READ = 1 << 22  # characters: enough for the header of any table
+_HEADER_READ = 1 << 22  # bytes: enough for the header of any table
 _ALWAYS = ("_step", "_runtime", "_timestamp", "train/global_step", "trainer/global_step", *_INDEX_COLUMNS)
 
 
@@ -57,19 +57,27 @@ def load_history_table(path: Path) -> tuple[pd.DataFrame, list[str], int]:
 
 def read_csv_table(path: Path, *, keep: Callable[[list[str]], list[str]] | None = None) -> tuple[pd.DataFrame, int]:
     """A CSV with float columns (text, booleans and empty cells become NaN), of the columns `keep(header)` names
-    (all when None); and how many columns the file has."""
+    (all when None); and how many columns the file has.
+
+    A table narrowed by `keep` is parsed from the file in chunks, for the kept columns only (by position, so that
+    any header spelling works): its memory is that of the kept columns, not of the file.
+    """
+    import warnings
+
     import pandas as pd
 
-    text = read_text(path)
-    header = header_fields(text[:_HEADER_READ].encode("utf-8"))
-    width = len(header)
-    usecols: Any = None
-    if keep is not None and header:
-        kept = set(keep(header))
-        if len(kept) < width:
-            usecols = lambda c: str(c) in kept or str(c).startswith("Unnamed: ")  # noqa: E731
+    header = header_fields(_head(path))
+    wanted = set(keep(header)) if keep is not None and header else None
     try:
-        table = pd.read_csv(io.StringIO(text), low_memory=False, usecols=usecols)
+        if wanted is not None and len(wanted) < len(header):
+            index = [i for i, name in enumerate(header) if name in wanted or i == 0]  # the first: an index column?
+            with warnings.catch_warnings():  # a column of mixed types in different chunks: converted below
+                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+                table = pd.read_csv(path, encoding="utf-8-sig", usecols=index)
+        else:
+            table = pd.read_csv(io.StringIO(read_text(path)), low_memory=False)
+    except UnicodeDecodeError:
+        raise ParseError(path, "cannot read: not text (binary data)") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ParseError(path, f"not a readable CSV: {str(exc).strip()}") from None
     for column in table.columns:
@@ -77,7 +85,15 @@ def read_csv_table(path: Path, *, keep: Callable[[list[str]], list[str]] | None 
         if pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype):
             cleaned = values.map(lambda c: math.nan if isinstance(c, bool) else c)
             table[column] = pd.to_numeric(cleaned, errors="coerce")
-    return table, max(width, len(table.columns))
+    return table, max(len(header), len(table.columns))
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(_HEADER_READ)
+    except OSError as exc:
+        raise ParseError(path, f"cannot read: {exc.strerror or exc}") from None
 
 
 def _read_parquet(path: Path) -> tuple[pd.DataFrame, int]:
