@@ -57,7 +57,7 @@ def check_run(run: Run) -> None:
             f"{int(cols.step[first])}: {float(cols.epoch[first]):g}); epochs count from 0, so the epoch values "
             "are damaged or not epochs"
         )
-    continued = continue_epochs(cols.step, cols.epoch, logged=run.series(EPOCH))
+    continued = continue_epochs(cols.step, epoch=cols.epoch, logged=run.series(EPOCH))
     if continued is None:
         return
     epoch, resets = continued
@@ -73,7 +73,7 @@ def check_run(run: Run) -> None:
 
 
 def continue_epochs(
-    step: np.ndarray, epoch: np.ndarray, *, logged: Columns | None = None
+    step: np.ndarray, *, epoch: np.ndarray, logged: Columns | None = None
 ) -> tuple[np.ndarray, list[tuple[int, float, float, float]]] | None:
     """The epoch column with every fall of the count continued (module docstring), and each fall as
     `(step, epoch before, epoch after, that epoch continued)`; None when the count never falls back.

@@ -113,7 +113,7 @@ class Naming:
     notes: list[str] = field(default_factory=list)
 
 
-def name_metrics(tags: Sequence[str], points: Sequence[int]) -> Naming:
+def name_metrics(tags: Sequence[str], *, points: Sequence[int]) -> Naming:
     """The metric of each logged column (`tags`, with `points` points each), by the rule in the module docstring."""
     metrics = [canonical_metric(t) for t in tags]
     claimants: dict[str, list[int]] = {}
@@ -174,7 +174,7 @@ def needed_column(name: str) -> bool:
     return canonical_metric(name) != name or name.strip().lower() in _ALIASES or "loss" in name.lower()
 
 
-def unread_note(total: int, read: int) -> list[str]:
+def unread_note(total: int, *, read: int) -> list[str]:
     """The note a run gets when columns of a wide table were left unread."""
     if read >= total:
         return []

@@ -50,7 +50,7 @@ class Resolved:
     restarts: Restarts
 
 
-def resolve_codes(code: np.ndarray, step: np.ndarray, value: np.ndarray) -> Resolved:
+def resolve_codes(code: np.ndarray, *, step: np.ndarray, value: np.ndarray) -> Resolved:
     """The rule on arrays in logged order whose metric `code`s (small ints) are numbered in first-seen order.
 
     The common case, every metric's steps strictly rising, costs one stable sort by code and one comparison.
@@ -117,12 +117,12 @@ def resolve_restarts(table: Table) -> tuple[Table, Restarts]:
     """The rule on a table (a DataFrame or `Columns`) in logged order: the rows kept, grouped by metric in
     first-seen order, and what was found."""
     if isinstance(table, Columns):
-        resolved = resolve_codes(first_seen_codes(table.metric), table.step, table.value)
+        resolved = resolve_codes(first_seen_codes(table.metric), step=table.step, value=table.value)
         return (table if resolved.order is None else table.take(resolved.order)), resolved.restarts
     if table.empty:
         return table, Restarts()
     metric = table["metric"].to_numpy(dtype=object)
-    resolved = resolve_codes(first_seen_codes(metric), table["step"].to_numpy(), table["value"].to_numpy())
+    resolved = resolve_codes(first_seen_codes(metric), step=table["step"].to_numpy(), value=table["value"].to_numpy())
     if resolved.order is None:
         return table.reset_index(drop=True), resolved.restarts
     return table.iloc[resolved.order].reset_index(drop=True), resolved.restarts
@@ -138,7 +138,7 @@ def first_seen_codes(names: np.ndarray) -> np.ndarray:
     return np.fromiter((numbers.setdefault(n, len(numbers)) for n in names.tolist()), np.int64, len(names))
 
 
-def restart_messages(where: object, found: Restarts) -> tuple[list[str], list[str]]:
+def restart_messages(where: object, *, found: Restarts) -> tuple[list[str], list[str]]:
     """The warnings and notes every reader gives for what the rule found."""
     warnings: list[str] = []
     notes: list[str] = []

@@ -45,7 +45,7 @@ def column(path: Path, name: str) -> list[tuple[int, float]]:
     ],
 )
 def test_one_column_per_canonical_name(tags: list[str], points: list[int], expected: list[str]) -> None:
-    naming = name_metrics(tags, points)
+    naming = name_metrics(tags, points=points)
     assert naming.metrics == expected
     collided = len({canonical_metric(t) for t in tags}) < len(tags)
     assert len(naming.notes) == (1 if collided else 0)

@@ -343,7 +343,7 @@ def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.Monk
     ]
     general = tfevents_fields.decode_general
 
-    def no_blocks(buf, starts, lengths, blocks, collector):
+    def no_blocks(buf, *, starts, lengths, blocks, collector):
         return np.zeros(len(starts), dtype=bool)
 
     def nothing_matches(v, s, e, a, numbers, collector):
@@ -357,7 +357,8 @@ def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.Monk
     from losscli.parsers.tensorboard.records import frame_records, open_buffer
 
     cycles = next((tmp_path / "cycles").iterdir())
-    blocks = frame_records(*open_buffer(cycles), True).blocks
+    raw, buf = open_buffer(cycles)
+    blocks = frame_records(raw, buf=buf, verify=True).blocks
     assert sum(period * count for _, period, count in blocks) >= 800  # the column decoder was used
     monkeypatch.setattr(tfevents_columns, "_MIN_CYCLES", 1)  # columns for every block, however short
     frames = [[read(folder).scalars for folder in folders]]
@@ -441,12 +442,12 @@ def test_estimator_eval_folder_belongs_to_the_run(tmp_path: Path) -> None:
 
 
 def test_qualified_tags() -> None:
-    assert qualified_tag("loss", None) == "loss"
-    assert qualified_tag("epoch_loss", "validation") == "validation/epoch_loss"
-    assert qualified_tag("train/loss", "train") == "train/loss"
-    assert qualified_tag("a/b", "a_b_x_y") == "a/b/x_y"
-    assert qualified_tag("loss", "1719642696.5168986") == "loss"
-    assert qualified_tag("loss", "unrelated") == "unrelated/loss"
+    assert qualified_tag("loss", folder=None) == "loss"
+    assert qualified_tag("epoch_loss", folder="validation") == "validation/epoch_loss"
+    assert qualified_tag("train/loss", folder="train") == "train/loss"
+    assert qualified_tag("a/b", folder="a_b_x_y") == "a/b/x_y"
+    assert qualified_tag("loss", folder="1719642696.5168986") == "loss"
+    assert qualified_tag("loss", folder="unrelated") == "unrelated/loss"
 
 
 def test_folders_without_event_files_are_not_claimed(tmp_path: Path) -> None:
@@ -565,7 +566,7 @@ def test_restarts_follow_the_rule_for_every_sequence() -> None:
         found, _ = resolve_restarts(frame)
         assert list(zip(found["metric"], found["step"], found["value"])) == [(f"m{m}", s, v) for m, s, v in expected]
         code = pd.factorize(np.asarray([m for m, _, _ in points]))[0].astype(np.int16)
-        resolved = resolve_codes(code, step, value)
+        resolved = resolve_codes(code, step=step, value=value)
         kept = value if resolved.order is None else value[resolved.order]
         assert kept.tolist() == [v for _, _, v in expected]
         assert resolved.step.tolist() == [s for _, s, _ in expected]

@@ -73,7 +73,7 @@ def read_lightning_csv(path: Path) -> Run:
     # metrics in the order their first point was logged (row by row), as a row-by-row reader would meet them
     position = {c: i for i, c in enumerate(names)}
     names.sort(key=lambda c: (int(np.argmax(masks[c])), position[c]))
-    naming = name_metrics(names, [int(masks[c].sum()) for c in names])
+    naming = name_metrics(names, points=[int(masks[c].sum()) for c in names])
     # every point, in logged order (row by row; within a row, in the order above), as the restart rule wants
     which = [np.full(int(masks[c].sum()), i) for i, c in enumerate(names)]
     rows = [np.flatnonzero(masks[c]) for c in names]
@@ -91,11 +91,11 @@ def read_lightning_csv(path: Path) -> Run:
         np.full(len(row), np.nan),
     )
     frame, restarts = resolve_restarts(cols)
-    warnings, notes = restart_messages(path, restarts)
+    warnings, notes = restart_messages(path, found=restarts)
     bad = table.rows - int(usable.sum())
     if bad:
         warnings.insert(0, f"{path}: {bad} rows without a usable step or epoch were skipped")
-    notes = naming.notes + notes + unread_note(len(table.header), len(table.columns))
+    notes = naming.notes + notes + unread_note(len(table.header), read=len(table.columns))
     meta = {"source_files": [str(path)], "epoch_values": "Lightning epoch index, converted to progress"}
     return Run(
         name=path.parent.name,

@@ -17,7 +17,7 @@ from typing import Any
 VARINT, FIXED64, LENGTH_DELIMITED, FIXED32 = 0, 1, 2, 5
 
 
-def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+def read_varint(buf: bytes, *, pos: int) -> tuple[int, int]:
     """The unsigned varint at `pos` and the position after it."""
     result = shift = 0
     size = len(buf)
@@ -40,7 +40,7 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
         if key < 0x80:
             pos += 1
         else:
-            key, pos = read_varint(buf, pos)
+            key, pos = read_varint(buf, pos=pos)
         number, wire = key >> 3, key & 7
         if wire == LENGTH_DELIMITED:
             if pos >= size:
@@ -49,7 +49,7 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
             if length < 0x80:
                 pos += 1
             else:
-                length, pos = read_varint(buf, pos)
+                length, pos = read_varint(buf, pos=pos)
             end = pos + length
             if end > size:
                 raise ValueError("truncated field")
@@ -58,7 +58,7 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
             continue
         value: Any
         if wire == VARINT:
-            value, pos = read_varint(buf, pos)
+            value, pos = read_varint(buf, pos=pos)
         elif wire in (FIXED64, FIXED32):
             end = pos + (8 if wire == FIXED64 else 4)
             value, pos = buf[pos:end], end
@@ -69,7 +69,7 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
         yield number, wire, value
 
 
-def first_field(buf: bytes, number: int) -> bytes | None:
+def first_field(buf: bytes, *, number: int) -> bytes | None:
     """The first length-delimited field `number` of a message, or None when it has none."""
     for found, wire, value in fields(buf):
         if found == number and wire == LENGTH_DELIMITED:

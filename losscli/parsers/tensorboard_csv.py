@@ -50,7 +50,7 @@ class TensorBoardDownload(Format):
 def read_tensorboard_download(path: Path) -> Run:
     """Read one downloaded tag (CSV or JSON) into a run."""
     tag = tag_from_name(path)
-    (metric,) = name_metrics([tag], [1]).metrics
+    (metric,) = name_metrics([tag], points=[1]).metrics
     records = []
     bad = 0
     cut: list[str] = []
@@ -67,7 +67,7 @@ def read_tensorboard_download(path: Path) -> Run:
     if not records:
         raise ParseError(path, "no rows of wall time, step and value")
     cols, restarts = resolve_restarts(columns_from_records(records))
-    warnings, notes = restart_messages(path, restarts)
+    warnings, notes = restart_messages(path, found=restarts)
     warnings[:0] = cut
     if bad:
         warnings.insert(0, f"{path}: {bad} rows that are not wall time, step, value were skipped")

@@ -132,7 +132,7 @@ def read_trainer_output(source: Source) -> Run:
         warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
     records, notes = _name_metrics(records)
     frame, restarts = resolve_restarts(columns_from_records(records))
-    more_warnings, more_notes = restart_messages(path, restarts)
+    more_warnings, more_notes = restart_messages(path, found=restarts)
     warnings.extend(more_warnings)
     notes.extend(more_notes)
     meta = dict(meta)
@@ -240,7 +240,7 @@ def _name_metrics(records: list[Record]) -> tuple[list[Record], list[str]]:
     counts: dict[str, int] = {}
     for record in records:
         counts[record[0]] = counts.get(record[0], 0) + 1
-    naming = name_metrics(list(counts), list(counts.values()))
+    naming = name_metrics(list(counts), points=list(counts.values()))
     metric = dict(zip(counts, naming.metrics))
     named = [(metric[r[0]], *r[1:]) for r in records]
     _name_custom_eval_loss(named)

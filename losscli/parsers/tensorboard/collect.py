@@ -86,7 +86,7 @@ class Collector:
 
     def version(self, record: bytes) -> None:
         try:
-            found = first_field(record, 3)
+            found = first_field(record, number=3)
         except ValueError:
             found = None
         if found is not None and self.file_version is None:

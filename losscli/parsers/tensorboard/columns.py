@@ -102,6 +102,7 @@ def _template_of(record: bytes, layouts: list[tuple[int, int, int, int, int]]) -
 
 def decode_blocks(
     buf: np.ndarray,
+    *,
     starts: np.ndarray,
     lengths: np.ndarray,
     blocks: list[tuple[int, int, int]],

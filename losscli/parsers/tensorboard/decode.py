@@ -50,6 +50,7 @@ _MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB866
 
 def decode_records(
     buf: np.ndarray,
+    *,
     starts: np.ndarray,
     lengths: np.ndarray,
     text_tags: tuple[str, ...] = (),
@@ -66,7 +67,7 @@ def decode_records(
         if len(starts):
             rest = None
             if blocks:
-                done = decode_blocks(buf, starts, lengths, blocks, collector)
+                done = decode_blocks(buf, starts=starts, lengths=lengths, blocks=blocks, collector=collector)
                 rest = np.flatnonzero(~done) if done.any() else None
             _decode_rest(buf, starts, lengths, rest, collector)
     return collector.finish()

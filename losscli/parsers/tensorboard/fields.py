@@ -354,9 +354,9 @@ def _bfloat16(bits: int) -> float:
 def plugin_name(metadata: bytes) -> str:
     """plugin_data.plugin_name of a serialized Summary.Value field 9 (tag byte included); '' when absent."""
     try:
-        summary_metadata = first_field(metadata, 9)
-        plugin_data = first_field(summary_metadata, 1) if summary_metadata is not None else None
-        name = first_field(plugin_data, 1) if plugin_data is not None else None
+        summary_metadata = first_field(metadata, number=9)
+        plugin_data = first_field(summary_metadata, number=1) if summary_metadata is not None else None
+        name = first_field(plugin_data, number=1) if plugin_data is not None else None
     except ValueError:
         return ""
     return name.decode("utf-8", "replace") if name is not None else ""
@@ -365,9 +365,9 @@ def plugin_name(metadata: bytes) -> str:
 def record_tag(record: bytes) -> str:
     """The first value's tag of a serialized Event with a summary ('' if it has none)."""
     try:
-        summary = first_field(record, 5)
-        value = first_field(summary, 1) if summary is not None else None
-        tag = first_field(value, 1) if value is not None else None
+        summary = first_field(record, number=5)
+        value = first_field(summary, number=1) if summary is not None else None
+        tag = first_field(value, number=1) if value is not None else None
     except ValueError:
         return ""
     return tag.decode("utf-8", "replace") if tag is not None else ""

@@ -42,7 +42,7 @@ def is_renamed_event_file(head: bytes) -> bool:
     return header and b"brain.Event:" in head[:64]
 
 
-def run_files(folder: Path, files: list[str], dirs: list[str]) -> tuple[list[Path], set[str], set[str]] | None:
+def run_files(folder: Path, *, files: list[str], dirs: list[str]) -> tuple[list[Path], set[str], set[str]] | None:
     """The event files of the run in `folder` (rules above), and the files and sub-folders they use up; None when
     `folder` holds no run."""
     own = [f for f in files if is_event_file(f)]
@@ -137,7 +137,7 @@ def _first_tag(path: Path) -> str | None:
     return None
 
 
-def qualified_tag(tag: str, folder: str | None) -> str:
+def qualified_tag(tag: str, *, folder: str | None) -> str:
     """The tag a point gets, given its file's folder relative to the run's (None: the run's own folder)."""
     if folder is None or _TIMESTAMP.match(folder):
         return tag

@@ -53,7 +53,7 @@ class TensorBoardFormat(Format):
     label = "TensorBoard"
 
     def claim_folder(self, folder: Path, files: list[str], dirs: list[str]) -> FolderClaim | None:
-        found = run_files(folder, files, dirs)
+        found = run_files(folder, files=files, dirs=dirs)
         if found is None:
             return None
         paths, own, used = found
@@ -72,8 +72,12 @@ def read_event_file(path: Path, *, verify: bool) -> tuple[FileScalars, Framing]:
     from losscli.parsers.tensorboard.records import frame_records, open_buffer
 
     raw, buf = open_buffer(path)
-    framing = frame_records(raw, buf, verify)
-    return decode_records(buf, framing.starts, framing.lengths, _ARGS_TAGS, framing.blocks), framing
+    framing = frame_records(raw, buf=buf, verify=verify)
+    texts = _ARGS_TAGS
+    scalars = decode_records(
+        buf, starts=framing.starts, lengths=framing.lengths, text_tags=texts, blocks=framing.blocks
+    )
+    return scalars, framing
 
 
 def read_tensorboard(source: Source, *, options: ReadOptions | None = None) -> Run:
@@ -104,14 +108,14 @@ def read_tensorboard(source: Source, *, options: ReadOptions | None = None) -> R
         for tag, text in scalars.texts.items():
             texts.setdefault(tag, text)
         folder = None if path.parent == base else path.parent.relative_to(base).as_posix()
-        files.append((scalars, [qualified_tag(t, folder) for t in scalars.tags]))
+        files.append((scalars, [qualified_tag(t, folder=folder) for t in scalars.tags]))
     if not files:
         raise ParseError(source.path, "; ".join(failures) if failures else "no event files")
     warnings.extend(failures)
     if versions:
         meta["file_versions"] = sorted(versions)
     frame, restarts, tags, summary, notes = _assemble(files)
-    more_warnings, more_notes = restart_messages(source.path, restarts)
+    more_warnings, more_notes = restart_messages(source.path, found=restarts)
     warnings.extend(more_warnings)
     notes.extend(more_notes)
     if restarts.replaced:
@@ -177,13 +181,13 @@ def _assemble(
         step, wall, value = (np.concatenate([getattr(f, c) for f, _ in files]) for c in ("step", "wall_time", "value"))
     if not len(step):
         return make_columns([], [], [], [], [], []), Restarts(), tags, {}, []
-    naming = name_metrics(tags, np.bincount(tag_code, minlength=len(tags)).tolist())
+    naming = name_metrics(tags, points=np.bincount(tag_code, minlength=len(tags)).tolist())
     metrics = naming.metrics
     names = list(dict.fromkeys(metrics))  # in first-seen order, as tags are numbered in first-seen order
     small = np.int16 if len(names) < 2**15 else np.int64
     tag_metric = np.asarray([names.index(m) for m in metrics], dtype=small)
     code = tag_metric[tag_code]
-    resolved = resolve_codes(code, step, value)
+    resolved = resolve_codes(code, step=step, value=value)
     order, step, counts = resolved.order, resolved.step, resolved.counts
     if order is not None:
         wall, value = wall[order], value[order]

@@ -93,7 +93,7 @@ def unaligned(buf: np.ndarray, dtype: str) -> np.ndarray:
     return np.ndarray((count,), dtype=dtype, buffer=buf, offset=0, strides=(1,))
 
 
-def frame_records(raw: Any, buf: np.ndarray, verify: bool) -> Framing:
+def frame_records(raw: Any, *, buf: np.ndarray, verify: bool) -> Framing:
     """Find the records of one file (see the module docstring); with `verify`, check both CRCs of each."""
     walker = _Walker(raw, buf, verify)
     walker.walk()

@@ -139,7 +139,7 @@ def _chart_run(
     from losscli.parsers.wandb.history import describe, history_frame
 
     result = history_frame(sub)
-    warnings, notes = describe(result, f"{path} [{run}]")
+    warnings, notes = describe(result, where=f"{path} [{run}]")
     merged = 0
     for column in metrics.values():
         low, high = table.get(column + "__MIN"), table.get(column + "__MAX")

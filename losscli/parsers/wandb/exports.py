@@ -109,8 +109,8 @@ def read_history_export(path: Path) -> Run:
     result = history_frame(table)
     if result.frame.empty:
         raise ParseError(path, "no numeric history values (only `_`-columns, text or media)")
-    more_warnings, notes = describe(result, str(path))
-    notes.extend(unread_note(width, len(table.columns)))
+    more_warnings, notes = describe(result, where=str(path))
+    notes.extend(unread_note(width, read=len(table.columns)))
     if len(table) == _HISTORY_SAMPLES and "_step" in table.columns:
         steps = pd.to_numeric(table["_step"], errors="coerce")
         if steps.max() - steps.min() + 1 > _HISTORY_SAMPLES:

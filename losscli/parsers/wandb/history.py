@@ -118,7 +118,7 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
         if mask.any():
             pieces.append((key, values, mask))
 
-    naming = name_metrics([k for k, _, _ in pieces], [int(m.sum()) for _, _, m in pieces])
+    naming = name_metrics([k for k, _, _ in pieces], points=[int(m.sum()) for _, _, m in pieces])
     names = dict(zip([k for k, _, _ in pieces], naming.metrics))
     parts = []
     for key, values, mask in pieces:
@@ -147,13 +147,13 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
     return result
 
 
-def describe(result: HistoryResult, where: str) -> tuple[list[str], list[str]]:
+def describe(result: HistoryResult, *, where: str) -> tuple[list[str], list[str]]:
     """Warnings and notes for a run read from a history table."""
     warnings: list[str] = []
     notes: list[str] = []
     if result.skipped_rows:
         notes.append(f"{where}: {result.skipped_rows} history rows without `{result.step_key}` were left out")
-    more_warnings, more_notes = restart_messages(where, result.restarts)
+    more_warnings, more_notes = restart_messages(where, found=result.restarts)
     warnings.extend(more_warnings)
     notes.extend(more_notes)
     if not result.step_key:
@@ -161,7 +161,7 @@ def describe(result: HistoryResult, where: str) -> tuple[list[str], list[str]]:
     elif result.step_key != RUN_STEP:
         notes.append(f"steps are `{result.step_key}`, not W&B's `_step`")
     notes.extend(result.naming_notes)
-    notes.extend(unread_note(result.total_columns, result.total_columns - result.unread_columns))
+    notes.extend(unread_note(result.total_columns, read=result.total_columns - result.unread_columns))
     return warnings, notes
 
 

@@ -99,7 +99,7 @@ def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOp
     from losscli.parsers.wandb.history import describe, history_frame
 
     scan = log.scan_log(path, verify_checksums=(options or ReadOptions()).verify_checksums)
-    warnings = log.log_warnings(path, scan)
+    warnings = log.log_warnings(path, scan=scan)
     rows: list[dict[str, Any]] = []
     info: dict[str, Any] = {}
     config: dict[str, Any] = {}
@@ -122,7 +122,7 @@ def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOp
         raise ParseError(path, f"no run record and no history in the complete records{damage}")
 
     result = history_frame(pd.DataFrame(rows))
-    more_warnings, notes = describe(result, str(path))
+    more_warnings, notes = describe(result, where=str(path))
     warnings.extend(more_warnings)
     if not rows:
         notes.append("the run logged no history rows")

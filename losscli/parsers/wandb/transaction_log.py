@@ -141,7 +141,7 @@ def scan_log(path: Path, *, verify_checksums: bool = True) -> LogScan:
     return scan
 
 
-def log_warnings(path: Path, scan: LogScan) -> list[str]:
+def log_warnings(path: Path, *, scan: LogScan) -> list[str]:
     """One line per kind of damage, for `Run.warnings`."""
     found: list[str] = []
     if scan.bad_chunks:
