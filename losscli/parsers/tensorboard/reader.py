@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from losscli.errors import ParseError
-from losscli.frame import EPOCH, Columns, Run
+from losscli.frame import EPOCH, Columns, Run, make_columns
+from losscli.metric_names import name_metrics
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
 from losscli.parsers.tensorboard.folders import is_event_file, is_renamed_event_file, qualified_tag, run_files
-from losscli.restarts import restart_messages
+from losscli.restarts import Restarts, resolve_codes, restart_messages
 
 if TYPE_CHECKING:
     from losscli.parsers.tensorboard.collect import FileScalars
     from losscli.parsers.tensorboard.records import Framing
-    from losscli.restarts import Restarts
 
 _ARGS_TAGS = ("args/text_summary",)  # the HF Trainer logs its TrainingArguments as JSON text
 _ARGS_META = (
@@ -162,10 +162,6 @@ def _assemble(
     """One frame from every file's points: tags and metrics numbered, restarts resolved, epochs filled; also the
     tags, what the log says about the training, and the notes on naming."""
     import numpy as np
-
-    from losscli.frame import make_columns
-    from losscli.metric_names import name_metrics
-    from losscli.restarts import Restarts, resolve_codes
 
     tag_numbers: dict[str, int] = {}
     numbered = []
