@@ -18,7 +18,7 @@ run once.
 
 - bytes: reading the file (`open(...).read()`), the I/O floor;
 - walk: reading it and walking the record framing in a Python loop, without checks or decoding;
-- losscli: `losscli.parsers.tensorboard.read_tensorboard` with CRC checks (the default), and without: a `Run`
+- losscli: `losscli.parsers.tensorboard.reader.read_tensorboard` with CRC checks (the default), and without: a `Run`
   holding numpy columns (what the analysis reads; pandas is not imported); losscli+pandas: the same with CRC
   checks, plus the `Run.scalars` DataFrame built from it, as tbparse returns one;
 - tbparse: `SummaryReader(dir).scalars` (`.tensors` for the TF2 file);
@@ -121,10 +121,10 @@ def child(reader: str, folder: Path, form: str) -> dict:
         if reader == "losscli+pandas":
             import pandas  # noqa: F401
         from losscli.parsers.base import ReadOptions, Source
-        from losscli.parsers.tensorboard import read_tensorboard
-        from losscli.parsers.tfevents_columns import decode_blocks  # noqa: F401
-        from losscli.parsers.tfevents_decode import decode_records  # noqa: F401
-        from losscli.parsers.tfevents_records import frame_records  # noqa: F401
+        from losscli.parsers.tensorboard.columns import decode_blocks  # noqa: F401
+        from losscli.parsers.tensorboard.decode import decode_records  # noqa: F401
+        from losscli.parsers.tensorboard.reader import read_tensorboard
+        from losscli.parsers.tensorboard.records import frame_records  # noqa: F401
     elif reader == "tbparse":
         from tbparse import SummaryReader
     elif reader == "accumulator":
@@ -146,7 +146,7 @@ def child(reader: str, folder: Path, form: str) -> dict:
             points += 1
     elif reader.startswith("losscli"):
         options = ReadOptions(verify_checksums=reader != "losscli-nocrc")
-        run = read_tensorboard(Source("tensorboard", folder, (path,)), options)
+        run = read_tensorboard(Source("tensorboard", folder, (path,)), options=options)
         columns = run.columns()
         if reader == "losscli+pandas":
             points = len(run.scalars)

@@ -167,10 +167,13 @@ def _judge_source(
 
 
 def _read(source: Source, root: Path, read_options: ReadOptions) -> list[Run]:
+    from losscli.log_checks import check_run
+
     runs = get_format(source.format).read(source, read_options)
     label = run_label(source.path, root)
     for run in runs:
         run.name = f"{label}:{run.name}" if len(runs) > 1 else label
+        check_run(run)
     return runs
 
 

@@ -106,6 +106,12 @@ class Run:
             self._columns = Columns.from_frame(self._frame)
         return self._columns
 
+    def replace_epochs(self, epoch: np.ndarray) -> None:
+        """Give every row a new epoch value (`losscli.log_checks` continues a count that started again)."""
+        cols = self.columns()
+        self._columns = Columns(cols.metric, cols.tag, cols.step, epoch, cols.value, cols.wall_time)
+        self._frame = None
+
     def series(self, name: str) -> Columns:
         """One metric's points as numpy columns, sorted by step (stable: equal steps keep their logged order)."""
         import numpy as np

@@ -107,12 +107,13 @@ def history_table(run_folder: Path):  # -> pd.DataFrame
     import pandas as pd
 
     sys.path.insert(0, str(ROOT))
-    from losscli.parsers import wandb_log as log
+    from losscli.parsers.protobuf_wire import fields
+    from losscli.parsers.wandb import transaction_log as log
 
     wandb_file = next(run_folder.glob("run-*.wandb"))
     rows = []
     for payload in log.scan_log(wandb_file).records:
-        for number, wire, value in log.fields(payload):
+        for number, wire, value in fields(payload):
             if number == log.RECORD_HISTORY and wire == 2:
                 row = log.decode_items(value)
                 rows.append({k: v for k, v in row.items() if not isinstance(v, (dict, list))})

@@ -26,7 +26,8 @@ from tensorboardX import SummaryWriter
 from losscli.errors import ParseError
 from losscli.frame import COLUMNS, EVAL_LOSS, TRAIN_LOSS, Run, make_frame
 from losscli.parsers.base import ReadOptions, Source
-from losscli.parsers.tensorboard import TensorBoardFormat, qualified_tag
+from losscli.parsers.tensorboard.folders import qualified_tag
+from losscli.parsers.tensorboard.reader import TensorBoardFormat
 
 DATA = Path(__file__).resolve().parent / "data" / "tensorboard"
 ROOT = Path(__file__).resolve().parent.parent
@@ -320,7 +321,9 @@ def test_pytorch_writer_every_form() -> None:
 
 def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same frames whichever decoder reads the records: columns, word matching, fields, protobuf."""
-    from losscli.parsers import tfevents_columns, tfevents_decode, tfevents_fields
+    from losscli.parsers.tensorboard import columns as tfevents_columns
+    from losscli.parsers.tensorboard import decode as tfevents_decode
+    from losscli.parsers.tensorboard import fields as tfevents_fields
 
     values = [
         tensor_value("a", dtype=1, tensor_content=struct.pack("<f", 1.5)),
@@ -340,7 +343,7 @@ def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.Monk
     ]
     general = tfevents_fields.decode_general
 
-    def no_blocks(buf, starts, lengths, blocks, collector):
+    def no_blocks(buf, *, starts, lengths, blocks, collector):
         return np.zeros(len(starts), dtype=bool)
 
     def nothing_matches(v, s, e, a, numbers, collector):
@@ -351,16 +354,17 @@ def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.Monk
         out["kind"][:] = tfevents_fields.SLOW
         return out
 
-    from losscli.parsers.tfevents_records import frame_records, open_buffer
+    from losscli.parsers.tensorboard.records import frame_records, open_buffer
 
     cycles = next((tmp_path / "cycles").iterdir())
-    blocks = frame_records(*open_buffer(cycles), True).blocks
+    raw, buf = open_buffer(cycles)
+    blocks = frame_records(raw, buf=buf, verify=True).blocks
     assert sum(period * count for _, period, count in blocks) >= 800  # the column decoder was used
     monkeypatch.setattr(tfevents_columns, "_MIN_CYCLES", 1)  # columns for every block, however short
     frames = [[read(folder).scalars for folder in folders]]
     assert len(frames[0][1]) == 900 and len(frames[0][0]) == 401
     for module, name, replacement in (
-        (tfevents_columns, "decode_blocks", no_blocks),
+        (tfevents_decode, "decode_blocks", no_blocks),
         (tfevents_decode, "_match_words", nothing_matches),
         (tfevents_decode, "decode_general", all_slow),
     ):
@@ -438,12 +442,12 @@ def test_estimator_eval_folder_belongs_to_the_run(tmp_path: Path) -> None:
 
 
 def test_qualified_tags() -> None:
-    assert qualified_tag("loss", None) == "loss"
-    assert qualified_tag("epoch_loss", "validation") == "validation/epoch_loss"
-    assert qualified_tag("train/loss", "train") == "train/loss"
-    assert qualified_tag("a/b", "a_b_x_y") == "a/b/x_y"
-    assert qualified_tag("loss", "1719642696.5168986") == "loss"
-    assert qualified_tag("loss", "unrelated") == "unrelated/loss"
+    assert qualified_tag("loss", folder=None) == "loss"
+    assert qualified_tag("epoch_loss", folder="validation") == "validation/epoch_loss"
+    assert qualified_tag("train/loss", folder="train") == "train/loss"
+    assert qualified_tag("a/b", folder="a_b_x_y") == "a/b/x_y"
+    assert qualified_tag("loss", folder="1719642696.5168986") == "loss"
+    assert qualified_tag("loss", folder="unrelated") == "unrelated/loss"
 
 
 def test_folders_without_event_files_are_not_claimed(tmp_path: Path) -> None:
@@ -504,7 +508,10 @@ def test_restart_in_a_new_file_replaces_the_overlap(tmp_path: Path) -> None:
     write_events(tmp_path, [v2("loss", 2.0, s) for s in range(50, 150)], suffix=".2")
     run = read(tmp_path)
     assert points(run, TRAIN_LOSS) == [(s, 1.0) for s in range(50)] + [(s, 2.0) for s in range(50, 150)]
-    assert run.warnings == [f"{tmp_path}: 50 points logged again after a restart; the later values are kept"]
+    assert run.warnings == [
+        f"{tmp_path}: 50 points logged again after a restart (the step goes back from 99 to 50); "
+        "the later values are kept"
+    ]
     assert run.meta["replaced_points"] == 50
 
 
@@ -523,30 +530,59 @@ def test_the_same_point_logged_twice_is_not_a_restart(tmp_path: Path) -> None:
     assert run.warnings == [] and "replaced_points" not in run.meta
 
 
-def test_restarts_follow_the_shared_rule(tmp_path: Path) -> None:
+def _restart_rule_by_hand(logged: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """The rule of `losscli.restarts`, point by point: a point is dropped when a later point of its metric has a
+    smaller step after a fall (a resume that goes back to it or below), or when it repeats the step of the
+    point kept just before it (the first value at a step stays)."""
+    kept: list[tuple[int, int, float]] = []
+    for metric in dict.fromkeys(m for m, _, _ in logged):
+        points = [(s, v) for m, s, v in logged if m == metric]
+        resumes = [i for i in range(1, len(points)) if points[i][0] < points[i - 1][0]]
+        for i, (s, v) in enumerate(points):
+            if any(j > i and points[j][0] <= s for j in resumes):
+                continue
+            if kept and kept[-1][0] == metric and kept[-1][1] == s:
+                continue
+            kept.append((metric, s, v))
+    return kept
+
+
+def test_restarts_follow_the_rule_for_every_sequence() -> None:
+    """The vectorised rule (which the TensorBoard reader applies to arrays of codes) against a by-hand version."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from losscli.parsers.tensorboard import _resolve_restarts
-    from losscli.restarts import resolve_restarts
+    from losscli.restarts import resolve_codes, resolve_restarts
 
-    @settings(max_examples=150, deadline=None)
-    @given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 8)), min_size=1, max_size=40))
-    def check(logged: list[tuple[int, int]]) -> None:
-        metric = np.asarray([m for m, _ in logged])
-        step = np.asarray([s for _, s in logged], dtype=np.int64)
-        value = np.arange(len(logged), dtype=np.float64)  # all different: no point repeats another
-        names = [f"m{m}" for m in metric.tolist()]
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 8), st.integers(0, 2)), min_size=1, max_size=40))
+    def check(logged: list[tuple[int, int, int]]) -> None:
+        points = [(m, s, float(v)) for m, s, v in logged]
+        expected = _restart_rule_by_hand(points)
+        names = [f"m{m}" for m, _, _ in points]
+        step = np.asarray([s for _, s, _ in points], dtype=np.int64)
+        value = np.asarray([v for _, _, v in points])
         frame = make_frame(names, names, step, np.full(len(step), np.nan), value, value)
-        expected, replaced = resolve_restarts(frame)
-        code = pd.factorize(metric)[0].astype(np.int16)  # numbered in first-seen order, as the reader numbers
-        order, steps, count, counts = _resolve_restarts(code, step, value)
-        kept = value if order is None else value[order]
-        assert count == replaced
-        assert kept.tolist() == expected["value"].tolist() and steps.tolist() == expected["step"].tolist()
-        assert counts.tolist() == expected["metric"].value_counts(sort=False).tolist()
+        found, _ = resolve_restarts(frame)
+        assert list(zip(found["metric"], found["step"], found["value"])) == [(f"m{m}", s, v) for m, s, v in expected]
+        code = pd.factorize(np.asarray([m for m, _, _ in points]))[0].astype(np.int16)
+        resolved = resolve_codes(code, step=step, value=value)
+        kept = value if resolved.order is None else value[resolved.order]
+        assert kept.tolist() == [v for _, _, v in expected]
+        assert resolved.step.tolist() == [s for _, s, _ in expected]
 
     check()
+
+
+def test_a_second_evaluation_at_the_last_step_is_not_a_restart(tmp_path: Path) -> None:
+    """`trainer.evaluate()` after `trainer.train()`: eval/loss again at the final step, with another value when the
+    best checkpoint was loaded at the end. The first value stays, and it is a note, not a restart warning."""
+    scalars = [("train/loss", 2.0 - s / 10, s) for s in range(1, 11)] + [("eval/loss", 1.5, 5), ("eval/loss", 1.6, 10)]
+    write_tbx(tmp_path, [*scalars, ("eval/loss", 1.5, 10)])
+    run = read(tmp_path)
+    assert points(run, EVAL_LOSS) == [(5, 1.5), (10, float(np.float32(1.6)))]
+    assert run.warnings == [] and "replaced_points" not in run.meta
+    assert any("1 point was logged a second time at the same step" in n for n in run.notes)
 
 
 def test_two_tags_with_one_canonical_name(tmp_path: Path) -> None:
@@ -656,7 +692,7 @@ def test_damage_anywhere_never_crashes_nor_invents_points(tmp_path: Path, monkey
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from losscli.parsers import tfevents_columns
+    from losscli.parsers.tensorboard import columns as tfevents_columns
 
     monkeypatch.setattr(tfevents_columns, "_MIN_CYCLES", 1)  # let the column decoder meet the damage too
 
@@ -707,7 +743,7 @@ def test_records_with_valid_checksums_but_junk_inside_never_crash(tmp_path: Path
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from losscli.parsers.tfevents_records import masked_crc
+    from losscli.parsers.tensorboard.records import masked_crc
 
     good = [
         v2("loss", 1.5, 300).SerializeToString(),
@@ -803,7 +839,7 @@ def test_tf2_tensor_sample_holds_the_stepped_run() -> None:
 
 def test_module_imports_only_the_standard_library() -> None:
     code = (
-        "import sys, losscli.parsers.tensorboard as t; "
+        "import sys, losscli.parsers.tensorboard.reader as t; "
         "heavy = ('numpy', 'pandas', 'google_crc32c', 'google.protobuf'); "
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
@@ -815,7 +851,7 @@ def test_reading_needs_neither_pandas_nor_protobuf() -> None:
     """Runs come as numpy columns; protobuf is loaded only for records the array decoders leave over."""
     code = (
         "import sys; from pathlib import Path; from losscli.parsers.base import ReadOptions, Source; "
-        "from losscli.parsers.tensorboard import TensorBoardFormat; "
+        "from losscli.parsers.tensorboard.reader import TensorBoardFormat; "
         f"p = Path({str(ROOT / 'sample_logs' / 'tf2-tensor')!r}); "
         "source = Source('tensorboard', p, tuple(sorted(p.iterdir()))); "
         "(run,) = TensorBoardFormat().read(source, ReadOptions()); "

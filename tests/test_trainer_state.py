@@ -193,3 +193,62 @@ def test_tensorboard_download_csv_takes_its_tag_from_the_file_name(tmp_path: Pat
     (tmp_path / "run-exp1-tag-eval_loss.json").write_text(json.dumps(rows))
     [run] = losscli.load(tmp_path / "run-exp1-tag-eval_loss.json")
     assert run.metric(EVAL_LOSS)["value"].tolist() == [2.5, 2.25]
+
+
+# ---------------------------------------------------------------- files cut off mid-write
+
+
+def _cut(source: Path, target: Path, fraction: float) -> tuple[str, str]:
+    """A copy of `source` cut off at `fraction` of its length, as a copy in progress or a killed job leaves it."""
+    text = source.read_text()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text[: int(len(text) * fraction)])
+    return text, text[: int(len(text) * fraction)]
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.5, 0.9])
+def test_a_state_file_cut_off_keeps_every_complete_entry(tmp_path: Path, fraction: float) -> None:
+    """A real trainer_state.json (written by the Trainer: keys sorted, `log_history` between `global_step` and
+    `logging_steps`) cut off: every entry before the cut is read, and the warning says up to where."""
+    full, cut = _cut(corpus("ts-medimind-10ep") / "trainer_state.json", tmp_path / "r" / "trainer_state.json", fraction)
+    state = json.loads(full)
+    complete = [e for e in state["log_history"] if json.dumps(e, indent=2).replace("\n", "\n    ") in cut]
+    assert 0 < len(complete) < len(state["log_history"])
+    [run] = losscli.load(tmp_path / "r")
+    losses = [e for e in complete if "loss" in e]
+    assert run.metric(TRAIN_LOSS)["step"].tolist() == [e["step"] for e in losses]
+    assert run.metric(TRAIN_LOSS)["value"].tolist() == [e["loss"] for e in losses]
+    assert len(run.metric(EVAL_LOSS)) == len([e for e in complete if "eval_loss" in e])
+    [warning] = run.warnings
+    last, reached = complete[-1]["step"], state["global_step"]
+    assert f"the {len(complete)} complete `log_history` entries (up to step {last} of {reached})" in warning
+    assert warning.startswith(f"{tmp_path / 'r' / 'trainer_state.json'}: truncated: the file is cut off after")
+    assert f"global_step={state['global_step']}" in warning  # what was read of the state before the cut
+    assert run.meta["steps_per_epoch"] == state["global_step"] / state["epoch"]  # from keys before the cut
+    assert losscli.analyze(run).verdict != "error"
+
+
+def test_a_state_file_cut_inside_its_first_entry_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "r" / "trainer_state.json"
+    _state(path, [{"loss": 1.0, "step": 1}])
+    path.write_text(path.read_text()[:25])
+    with pytest.raises(ParseError, match="truncated after 25 characters"):
+        losscli.load(path.parent)
+
+
+def test_a_history_export_cut_off_keeps_its_complete_rows(tmp_path: Path) -> None:
+    """A W&B `run.history()` saved as JSON records, and a TensorBoard download, cut off while being copied."""
+    source = Path(__file__).resolve().parent / "data" / "wandb" / "exports" / "direct_history_records.json"
+    full, cut = _cut(source, tmp_path / "history.json", 0.6)
+    rows = json.loads(cut[: cut.rindex("}") + 1] + "]")  # flat rows: the last "}" closes the last complete one
+    assert 0 < len(rows) < len(json.loads(full))
+    [run] = losscli.load(tmp_path / "history.json")
+    assert len(run.metric(TRAIN_LOSS)) == len([r for r in rows if r.get("train/loss") is not None])
+    assert any("cut off" in w for w in run.warnings)
+
+    download = tmp_path / "run-exp-tag-train_loss.json"
+    download.write_text(json.dumps([[1.0, s, 2.0 - s / 10] for s in range(1, 11)])[:-30])
+    [run] = losscli.load(download)
+    assert run.metric(TRAIN_LOSS)["step"].tolist() == list(range(1, len(run.metric(TRAIN_LOSS)) + 1))
+    assert 5 < len(run.metric(TRAIN_LOSS)) < 10
+    assert any("the file is cut off" in w for w in run.warnings)

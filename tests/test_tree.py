@@ -7,7 +7,7 @@
       llama-factory/trainer_log.jsonl
       lightning_logs/version_0/metrics.csv
       exports/                     W&B history export (one run) and chart export (three runs)
-      broken/truncated/trainer_state.json   cut mid-document
+      broken/truncated/trainer_state.json   cut mid-document: what is complete is read, with a warning
       broken/empty/trainer_state.json       0 bytes
       broken/binary/trainer_log.jsonl       binary junk under the known name
       broken/wandb/run-x/run-x.wandb        random bytes
@@ -56,7 +56,7 @@ GOOD_FORMATS = {"trainer_state", "trainer_log", "lightning_csv", "wandb_run", "w
 if "tensorboard" in {f.name for f in all_formats()}:
     GOOD.update({"hf-stepped/runs/hf-stepped": "stepped", "hf-smooth/runs/hf-smooth": "smooth"})
     GOOD_FORMATS.add("tensorboard")
-BROKEN = ("broken/truncated", "broken/empty", "broken/binary", "broken/wandb/run-x")
+BROKEN = ("broken/empty", "broken/binary", "broken/wandb/run-x")
 HIDDEN = (".hidden/run", "node_modules/pkg")
 
 
@@ -165,6 +165,8 @@ def test_every_good_run_has_its_verdict_and_every_problem_one_line(tree: Path) -
         assert line.startswith("error: "), line
         [record] = [r for r in records if r["run"] == broken]
         assert record["verdict"] == "error" and record["error"] and f"error: {record['error']}" == line
+    [line] = lines_naming(problems, tree / "broken/truncated")  # kept what is complete, and said so
+    assert line.startswith("warning: ") and "truncated" in line and verdicts["broken/truncated"] != "error", line
     odd_entries = (
         ("nest/inner/loop", "loop"),
         ("dangling", "broken link"),
@@ -179,7 +181,7 @@ def test_every_good_run_has_its_verdict_and_every_problem_one_line(tree: Path) -
     named = {
         p
         for p in problems
-        for b in (*BROKEN, "nest/inner/loop", "dangling", "pipe", "socket", "locked")
+        for b in (*BROKEN, "broken/truncated", "nest/inner/loop", "dangling", "pipe", "socket", "locked")
         if lines_naming([p], tree / b)
     }
     own = {f"warning: {w}" for r in records for w in r["warnings"]}  # a good run's own (the jsonl has one)

@@ -16,9 +16,9 @@ import pytest
 
 from losscli.errors import ParseError
 from losscli.parsers.base import ReadOptions, Source
-from losscli.parsers.wandb_chart import split_columns
-from losscli.parsers.wandb_export import WandbChartCsv, WandbHistoryExport
-from losscli.parsers.wandb_run import WandbRunFormat
+from losscli.parsers.wandb.chart import split_columns
+from losscli.parsers.wandb.exports import WandbChartCsv, WandbHistoryExport
+from losscli.parsers.wandb.run_folder import WandbRunFormat
 
 DATA = Path(__file__).parent / "data" / "wandb"
 CORPUS = DATA / "corpus"
@@ -279,7 +279,7 @@ def test_history_denser_series_gets_the_canonical_name():
     assert len(sparse) == 21 and sparse["value"].iloc[0] == 4.0956315994262695
     assert len(run.metric("eval/loss")) == 21
     assert "Sample Generation" not in run.metrics()  # media column
-    assert any("denser series" in n for n in run.notes)
+    assert any(n.startswith("`train/step_loss` (501 points) is taken as train/loss;") for n in run.notes)
 
 
 def test_history_with_pandas_index_column_and_sparse_rows():

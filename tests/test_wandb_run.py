@@ -20,10 +20,11 @@ import pytest
 
 from losscli.errors import ParseError
 from losscli.frame import EPOCH, EVAL_LOSS, GRAD_NORM, LEARNING_RATE, TRAIN_LOSS
-from losscli.parsers import wandb_log as log
+from losscli.parsers import protobuf_wire
 from losscli.parsers.base import ReadOptions, Source
 from losscli.parsers.trainer_output import read_trainer_output
-from losscli.parsers.wandb_run import WandbRunFormat, read_wandb_file
+from losscli.parsers.wandb import transaction_log as log
+from losscli.parsers.wandb.run_folder import WandbRunFormat, read_wandb_file
 
 DATA = Path(__file__).parent / "data" / "wandb"
 SAMPLES = Path(__file__).parent.parent / "sample_logs"
@@ -61,7 +62,7 @@ def chunks(data: bytes) -> list[tuple[int, int, int]]:
 def read_copy(tmp_path: Path, name: str, data: bytes, **options):
     path = tmp_path / name
     path.write_bytes(data)
-    return read_wandb_file(path, tmp_path, ReadOptions(**options))
+    return read_wandb_file(path, run_path=tmp_path, options=ReadOptions(**options))
 
 
 # --- finding runs -------------------------------------------------------------------------------------------
@@ -181,14 +182,14 @@ def test_typed_fields_agree_with_value_json():
 
     seen = 0
     for payload in log.scan_log(wandb_file("typed")).records:
-        for number, wire, value in log.fields(payload):
+        for number, wire, value in protobuf_wire.fields(payload):
             if number != log.RECORD_HISTORY or wire != 2:
                 continue
-            for n, _, item in log.fields(value):
+            for n, _, item in protobuf_wire.fields(value):
                 if n != 1:
                     continue
                 key, typed = log.decode_item(item)
-                raw = {k: v for k, _, v in log.fields(item)}
+                raw = {k: v for k, _, v in protobuf_wire.fields(item)}
                 assert any(t in raw for t in range(3, 9)), key
                 if isinstance(typed, (int, float)):
                     assert typed == json.loads(raw[log.ITEM_VALUE_JSON].decode())
@@ -288,7 +289,7 @@ def test_bad_crc_skips_that_chunk_with_a_warning(tmp_path):
 
 def _is_history(payload: bytes) -> bool:
     try:
-        return any(n == log.RECORD_HISTORY for n, _, _ in log.fields(payload))
+        return any(n == log.RECORD_HISTORY for n, _, _ in protobuf_wire.fields(payload))
     except ValueError:
         return False
 
@@ -307,7 +308,7 @@ def test_not_a_wandb_file(tmp_path):
     (tmp_path / "text.wandb").write_text("hello world\n")
     for name in ("empty.wandb", "text.wandb"):
         with pytest.raises(ParseError) as error:
-            read_wandb_file(tmp_path / name, tmp_path)
+            read_wandb_file(tmp_path / name, run_path=tmp_path)
         assert name in str(error.value)
     header_only = wandb_file("typed").read_bytes()[:7]
     with pytest.raises(ParseError, match="no complete record"):

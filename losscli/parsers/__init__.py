@@ -1,5 +1,10 @@
 """The registry of log formats. Adding a format is one new module here and one line in `_MODULES`.
 
+Formats with several modules have a sub-package (`tensorboard/`, `wandb/`); what they share lives here:
+`base` (what a format provides), `protobuf_wire` (the one protobuf reader), `text_tables` (the one CSV header
+sniffer). Which column is which metric (`losscli.metric_names`) and how re-logged steps are resolved
+(`losscli.restarts`) are one rule each for every format.
+
 Format modules import only the standard library at top level (heavy readers load inside `read`), so finding runs
 stays cheap. Order matters: folder formats are asked in this order, and the first claim of an entry wins.
 """
@@ -16,10 +21,10 @@ __all__ = ["Format", "FolderClaim", "ReadOptions", "Source", "all_formats", "get
 
 _MODULES = (
     "losscli.parsers.trainer_output",
-    "losscli.parsers.tensorboard",
+    "losscli.parsers.tensorboard.reader",
     "losscli.parsers.lightning_csv",
-    "losscli.parsers.wandb_run",
-    "losscli.parsers.wandb_export",
+    "losscli.parsers.wandb.run_folder",
+    "losscli.parsers.wandb.exports",
     "losscli.parsers.tensorboard_csv",
 )
 

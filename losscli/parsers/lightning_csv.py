@@ -3,32 +3,30 @@
 Lightning's `epoch` is the 0-based index of the epoch a row was logged in, not the fractional progress the HF
 Trainer logs. To give the frame one meaning of `epoch`, the index is turned into progress: epoch k is taken to
 start midway between the last step logged in epoch k-1 and the first logged in epoch k, and a row's progress is
-k plus its position between that start and the next.
+k plus its position between that start and the next. A run continued with its epoch index starting again from 0
+(while the step goes on) is converted segment by segment; `losscli.log_checks` then continues the count.
+
+Only finite numbers are points: empty cells (a metric not logged in that call), text and NaN are not. The rows are
+streamed, keeping only the columns that will be read (`metric_names.columns_to_read`), so a wide table does not
+cost memory for the columns it does not need.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from losscli.errors import ParseError
-from losscli.frame import Run, columns_from_records
-from losscli.metric_names import canonical_metric
-from losscli.parsers.base import Format, ReadOptions, Source, read_text
-from losscli.restarts import resolve_restarts, restart_warning
+from losscli.frame import Run
+from losscli.parsers.base import Format, ReadOptions, Source
+from losscli.parsers.text_tables import header_fields
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _VERSION_DIR = re.compile(r"^version_\d+$")
-
-
-def _header(head: bytes) -> list[str]:
-    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    try:
-        return [c.strip() for c in next(csv.reader([first]), [])]
-    except csv.Error:  # a bare CR or NUL: not a header Lightning wrote
-        return []
+_INDEX = ("step", "epoch")
 
 
 class LightningCsv(Format):
@@ -40,85 +38,113 @@ class LightningCsv(Format):
             return False
         if path.name == "metrics.csv" and _VERSION_DIR.match(path.parent.name):
             return True  # CSVLogger's own layout: taken even when damaged, so that the damage is reported
-        columns = _header(head)
+        columns = header_fields(head)
         return "epoch" in columns and "step" in columns and not any(" - " in c or c.startswith("_") for c in columns)
 
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
-        path = source.path
-        text = read_text(path)
-        if not text.strip():
-            raise ParseError(path, "empty file")
-        try:
-            rows = list(csv.DictReader(io.StringIO(text)))
-        except csv.Error as exc:
-            raise ParseError(path, f"not a readable CSV: {exc}") from None
-        if not rows:
-            raise ParseError(path, "no rows under the header")
-        parsed: list[tuple[int, float, dict[str, float]]] = []
-        bad = 0
-        for row in rows:
-            step, epoch = _float(row.get("step")), _float(row.get("epoch"))
-            if step is None or epoch is None or abs(step) >= 2.0**63:  # steps are int64 in the frame
-                bad += 1
-                continue
-            values = {
-                k: v for k, raw in row.items() if k not in ("step", "epoch") and k and (v := _float(raw)) is not None
-            }
-            parsed.append((int(step), epoch, values))
-        if not parsed:
-            raise ParseError(path, "no row has both `step` and `epoch`")
-        progress = _progress({(s, e) for s, e, _ in parsed})
-        records = [
-            (canonical_metric(k), k, s, progress[(s, e)], v, math.nan)
-            for s, e, values in parsed
-            for k, v in values.items()
-        ]
-        frame, replaced = resolve_restarts(columns_from_records(records))
-        warnings = []
-        if bad:
-            warnings.append(f"{path}: {bad} rows without a usable step or epoch were skipped")
-        if replaced:
-            warnings.append(restart_warning(path, replaced))
-        meta = {"source_files": [str(path)], "epoch_values": "Lightning epoch index, converted to progress"}
-        return [
-            Run(
-                name=path.parent.name,
-                path=path,
-                format=self.name,
-                scalars=frame,
-                meta=meta,
-                warnings=warnings,
-            )
-        ]
+        return [read_lightning_csv(source.path)]
 
 
-def _float(raw: str | None) -> float | None:
-    if raw is None or raw.strip() == "":
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+def read_lightning_csv(path: Path) -> Run:
+    """Read one `metrics.csv` into a run (module docstring)."""
+    import numpy as np
+
+    from losscli.frame import make_columns
+    from losscli.metric_names import columns_to_read, name_metrics, unread_note
+    from losscli.parsers.text_tables import read_table
+    from losscli.restarts import resolve_restarts, restart_messages
+
+    table = read_table(path, keep=lambda header: columns_to_read(header, always=_INDEX))
+    if not table.rows:
+        raise ParseError(path, "no rows under the header")
+    if any(c not in table.columns for c in _INDEX):
+        raise ParseError(path, "no `step` and `epoch` columns: not a Lightning metrics.csv")
+    step, epoch = table.columns["step"], table.columns["epoch"]
+    usable = np.isfinite(step) & np.isfinite(epoch) & (np.abs(step) < 2.0**63)  # steps are int64 in the frame
+    if not usable.any():
+        raise ParseError(path, "no row has both `step` and `epoch`")
+    step = np.where(usable, step, 0).astype(np.int64)
+    progress = _progress(step[usable], epoch[usable])
+    full_progress = np.full(len(step), np.nan)
+    full_progress[usable] = progress
+    names = [c for c in table.columns if c not in _INDEX and c]
+    masks = {c: usable & np.isfinite(table.columns[c]) for c in names}
+    names = [c for c in names if masks[c].any()]
+    # metrics in the order their first point was logged (row by row), as a row-by-row reader would meet them
+    position = {c: i for i, c in enumerate(names)}
+    names.sort(key=lambda c: (int(np.argmax(masks[c])), position[c]))
+    naming = name_metrics(names, points=[int(masks[c].sum()) for c in names])
+    # every point, in logged order (row by row; within a row, in the order above), as the restart rule wants
+    which = [np.full(int(masks[c].sum()), i) for i, c in enumerate(names)]
+    rows = [np.flatnonzero(masks[c]) for c in names]
+    part = np.concatenate(which) if names else np.zeros(0, dtype=np.int64)
+    row = np.concatenate(rows) if names else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((part, row))
+    part, row = part[order], row[order]
+    values = np.concatenate([table.columns[c][r] for c, r in zip(names, rows)]) if names else np.zeros(0)
+    cols = make_columns(
+        np.asarray(naming.metrics, dtype=object)[part],
+        np.asarray(names, dtype=object)[part],
+        step[row],
+        full_progress[row],
+        values[order],
+        np.full(len(row), np.nan),
+    )
+    frame, restarts = resolve_restarts(cols)
+    warnings, notes = restart_messages(path, found=restarts)
+    bad = table.rows - int(usable.sum())
+    if bad:
+        warnings.insert(0, f"{path}: {bad} rows without a usable step or epoch were skipped")
+    notes = naming.notes + notes + unread_note(len(table.header), read=len(table.columns))
+    meta = {"source_files": [str(path)], "epoch_values": "Lightning epoch index, converted to progress"}
+    return Run(
+        name=path.parent.name,
+        path=path,
+        format="lightning_csv",
+        scalars=frame,
+        meta=meta,
+        warnings=warnings,
+        notes=notes,
+    )
 
 
-def _progress(pairs: set[tuple[int, float]]) -> dict[tuple[int, float], float]:
+def _progress(step: np.ndarray, epoch: np.ndarray) -> np.ndarray:
+    """Each row's epoch progress from its epoch index (module docstring), segment by segment where the index
+    starts again while the step goes on."""
+    import numpy as np
+
+    out = np.empty(len(step))
+    order = np.argsort(step, kind="stable")
+    index = np.floor(epoch[order]).astype(np.int64)
+    ordered = step[order]
+    again = (index[1:] < index[:-1]) & (ordered[1:] > ordered[:-1])
+    starts = np.flatnonzero(np.r_[True, again]).tolist()
+    for a, b in zip(starts, [*starts[1:], len(order)]):
+        rows = order[a:b]
+        # a later segment's first epoch starts midway between the segment before and its own first row
+        origin = None if a == 0 else (float(step[order[a - 1]]) + float(step[rows[0]])) / 2
+        out[rows] = _segment_progress(step[rows].tolist(), index[a:b].tolist(), origin)
+    return out
+
+
+def _segment_progress(steps: list[int], index: list[int], origin: float | None) -> list[float]:
     by_epoch: dict[int, list[int]] = {}
-    for step, epoch in pairs:
-        by_epoch.setdefault(int(epoch), []).append(step)
+    for s, k in zip(steps, index):
+        by_epoch.setdefault(k, []).append(s)
     epochs = sorted(by_epoch)
-    starts = {epochs[0]: 0.0 if epochs[0] == 0 else float(min(by_epoch[epochs[0]]))}
+    if origin is None:
+        origin = 0.0 if epochs[0] == 0 else float(min(by_epoch[epochs[0]]))
+    starts = {epochs[0]: origin}
     for prev, cur in zip(epochs, epochs[1:]):
         starts[cur] = (max(by_epoch[prev]) + min(by_epoch[cur])) / 2
     lengths = {cur: starts[nxt] - starts[cur] for cur, nxt in zip(epochs, epochs[1:])}
     if len(epochs) > 1:
         lengths[epochs[-1]] = lengths[epochs[-2]]
-    out = {}
-    for step, epoch in pairs:
-        k = int(epoch)
+    out = []
+    for s, k in zip(steps, index):
         length = lengths.get(k, 0.0)
-        frac = (step - starts[k]) / length if length > 0 else 0.0
-        out[(step, epoch)] = k + min(max(frac, 0.0), 1.0)
+        frac = (s - starts[k]) / length if length > 0 else 0.0
+        out.append(k + min(max(frac, 0.0), 1.0))
     return out
 
 

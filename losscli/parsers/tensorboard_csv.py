@@ -16,11 +16,13 @@ from typing import Any
 
 from losscli.errors import ParseError
 from losscli.frame import Run, columns_from_records
-from losscli.metric_names import canonical_metric
+from losscli.metric_names import name_metrics
 from losscli.parsers.base import Format, ReadOptions, Source, read_text
-from losscli.restarts import resolve_restarts, restart_warning
+from losscli.parsers.partial_json import load_json
+from losscli.parsers.text_tables import header_fields
+from losscli.restarts import resolve_restarts, restart_messages
 
-_HEADER = b"Wall time,Step,Value"
+HEADER = ["Wall time", "Step", "Value"]
 _TB_NAME = re.compile(r"^run[-_].*?-tag-(?P<tag>.+)$")
 
 
@@ -36,60 +38,70 @@ class TensorBoardDownload(Format):
 
     def claim_file(self, path: Path, head: bytes) -> bool:
         if path.name.endswith(".csv"):
-            return head.lstrip(b"\xef\xbb\xbf").startswith(_HEADER)
+            return header_fields(head)[:3] == HEADER
         if path.name.endswith(".json"):
             return bool(re.match(rb"\s*\[\s*\[\s*\d+(\.\d+)?(e[+-]?\d+)?\s*,\s*\d+\s*,", head))
         return False
 
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
-        path = source.path
-        text = read_text(path)
-        rows = self._rows(path, text)
-        tag = tag_from_name(path)
-        metric = canonical_metric(tag)
-        records = []
-        bad = 0
-        for row in rows:
-            try:
-                wall, step, value = float(row[0]), int(float(row[1])), float(row[2])
-            except (ValueError, TypeError, IndexError):
-                bad += 1
-                continue
-            if not math.isfinite(wall):
-                wall = math.nan
-            records.append((metric, tag, step, math.nan, value, wall))
-        if not records:
-            raise ParseError(path, "no rows of wall time, step and value")
-        cols, replaced = resolve_restarts(columns_from_records(records))
-        warnings = [f"{path}: {bad} rows that are not wall time, step, value were skipped"] if bad else []
-        if replaced:
-            warnings.append(restart_warning(path, replaced))
-        notes = [f"one tag per file; the tag `{tag}` was taken from the file name"]
-        return [
-            Run(
-                name=path.stem,
-                path=path,
-                format=self.name,
-                scalars=cols,
-                meta={"source_files": [str(path)]},
-                warnings=warnings,
-                notes=notes,
-            )
-        ]
+        return [read_tensorboard_download(source.path)]
 
-    @staticmethod
-    def _rows(path: Path, text: str) -> list[list[Any]]:
-        if path.name.endswith(".json"):
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ParseError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
-            if not isinstance(data, list):
-                raise ParseError(path, "not a list of [wall time, step, value] rows")
-            return [r for r in data if isinstance(r, list)]
-        reader = csv.reader(io.StringIO(text))
+
+def read_tensorboard_download(path: Path) -> Run:
+    """Read one downloaded tag (CSV or JSON) into a run."""
+    tag = tag_from_name(path)
+    (metric,) = name_metrics([tag], points=[1]).metrics
+    records = []
+    bad = 0
+    cut: list[str] = []
+    for row in _rows(path, cut):
+        try:
+            wall, step, value = float(row[0]), float(row[1]), float(row[2])
+        except (ValueError, TypeError, IndexError):
+            bad += 1
+            continue
+        if not -(2.0**63) < step < 2.0**63:  # also False for NaN: steps are int64 in the frame
+            bad += 1
+            continue
+        records.append((metric, tag, int(step), math.nan, value, wall if math.isfinite(wall) else math.nan))
+    if not records:
+        raise ParseError(path, "no rows of wall time, step and value")
+    cols, restarts = resolve_restarts(columns_from_records(records))
+    warnings, notes = restart_messages(path, found=restarts)
+    warnings[:0] = cut
+    if bad:
+        warnings.insert(0, f"{path}: {bad} rows that are not wall time, step, value were skipped")
+    notes.insert(0, f"one tag per file; the tag `{tag}` was taken from the file name")
+    return Run(
+        name=path.stem,
+        path=path,
+        format="tensorboard_csv",
+        scalars=cols,
+        meta={"source_files": [str(path)]},
+        warnings=warnings,
+        notes=notes,
+    )
+
+
+def _rows(path: Path, warnings: list[str]) -> list[list[Any]]:
+    """The file's rows: a JSON list of lists (the complete ones of a file cut off), or the CSV's rows under its
+    header."""
+    if path.name.endswith(".json"):
+        try:
+            data, cut = load_json(read_text(path))
+        except json.JSONDecodeError as exc:
+            raise ParseError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        if not isinstance(data, list):
+            raise ParseError(path, "not a list of [wall time, step, value] rows")
+        if cut is not None:
+            warnings.append(f"{path}: the file is cut off; the {cut.elements} complete rows before the cut were kept")
+        return [r for r in data if isinstance(r, list)]
+    reader = csv.reader(io.StringIO(read_text(path)))
+    try:
         next(reader, None)
         return list(reader)
+    except csv.Error as exc:
+        raise ParseError(path, f"not a readable CSV: {exc}") from None
 
 
 FORMATS = [TensorBoardDownload()]

@@ -5,6 +5,10 @@ A Trainer output folder with `checkpoint-*/` sub-folders is one run, not one per
 or the folder's own file when it goes further) and the others are only listed. A lone `checkpoint-N/` folder, as
 archived checkpoints often are, is a run too. When no `trainer_state.json` can be read, or LLaMA-Factory's
 `trainer_log.jsonl` beside it goes further (a run still training), that log is read instead.
+
+A `trainer_state.json` cut off mid-write (a copy in progress, a job killed while saving) keeps every complete
+`log_history` entry (`partial_json`), with a warning that says up to which step it goes and which keys of the
+state were lost with the rest of the file; a `trainer_log.jsonl` keeps every complete line.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from typing import Any
 
 from losscli.errors import ParseError
 from losscli.frame import EPOCH, EVAL_LOSS, Run, columns_from_records
-from losscli.metric_names import canonical_metric
+from losscli.metric_names import name_metrics
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source, read_text
-from losscli.restarts import resolve_restarts, restart_warning
+from losscli.parsers.partial_json import Cut, load_json
+from losscli.restarts import resolve_restarts, restart_messages
 
 STATE_FILE = "trainer_state.json"
 LOG_FILE = "trainer_log.jsonl"
@@ -93,15 +98,18 @@ def read_trainer_output(source: Source) -> Run:
     warnings: list[str] = []
     failures: list[ParseError] = []
     best: tuple[Path, list[Record], dict[str, Any]] | None = None
+    cut_off: dict[Path, str] = {}
     for path in own + saved:
         try:
             records, meta = parse_trainer_state(path)
         except ParseError as exc:
             failures.append(exc)
             continue
+        if meta.get("cut_off"):
+            cut_off[path] = meta["cut_off"]
         if best is None or _last_step(records) > _last_step(best[1]):
             best = (path, records, meta)
-        if path in saved:
+        if path in saved and "cut_off" not in meta:
             break  # the latest readable checkpoint holds everything the earlier ones hold
     for path in logs:
         try:
@@ -117,25 +125,33 @@ def read_trainer_output(source: Source) -> Run:
         raise ParseError(source.path, "no readable history: " + "; ".join(str(f) for f in failures))
     warnings.extend(f"skipped {f}" for f in failures)
     path, records, meta = best
+    warnings.extend(f"{p}: {message}" for p, message in cut_off.items() if p != path)
+    if meta.get("cut_off"):
+        warnings.append(f"{path}: {meta['cut_off']}")
     if meta.get("skipped_entries"):
         warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
-    frame, replaced = resolve_restarts(columns_from_records(records))
-    if replaced:
-        warnings.append(restart_warning(path, replaced))
+    records, notes = _name_metrics(records)
+    frame, restarts = resolve_restarts(columns_from_records(records))
+    more_warnings, more_notes = restart_messages(path, found=restarts)
+    warnings.extend(more_warnings)
+    notes.extend(more_notes)
     meta = dict(meta)
     meta["source_files"] = [str(path)]
     if checkpoints:
         meta["checkpoints"] = checkpoints
     name_path = source.path if source.path.is_dir() else source.path.parent
     fmt = "trainer_log" if path.name.endswith(".jsonl") else "trainer_state"
-    return Run(name=name_path.name, path=source.path, format=fmt, scalars=frame, meta=meta, warnings=warnings)
+    return Run(
+        name=name_path.name, path=source.path, format=fmt, scalars=frame, meta=meta, warnings=warnings, notes=notes
+    )
 
 
 def _last_step(records: list[Record]) -> int:
     return max((r[2] for r in records), default=-1)
 
 
-def _load_json(path: Path) -> Any:
+def _load_json(path: Path) -> tuple[Any, Cut | None]:
+    """The document, and where it was cut off if it was (see `partial_json`)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -145,12 +161,10 @@ def _load_json(path: Path) -> Any:
     if raw.startswith(_LFS_POINTER):
         raise ParseError(path, "a Git LFS pointer, not the file itself (run `git lfs pull`)")
     try:
-        return json.loads(raw)
+        return load_json(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ParseError(path, "not text (binary data where JSON was expected)") from None
     except json.JSONDecodeError as exc:
-        if raw.rstrip()[-1:] not in (b"}", b"]"):
-            raise ParseError(path, "truncated: the JSON ends mid-document (a run stopped while writing?)") from None
         raise ParseError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
 
 
@@ -169,9 +183,15 @@ def _step(value: Any) -> int | None:
 
 
 def parse_trainer_state(path: Path) -> tuple[list[Record], dict[str, Any]]:
-    state = _load_json(path)
+    """The points of a `trainer_state.json` (as `(name, key, step, epoch, value, wall_time)` records, the name
+    not yet a metric: `_name_metrics` decides), and what it says about the training."""
+    state, cut = _load_json(path)
     if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
+        if cut is not None:
+            raise ParseError(path, f"truncated after {cut.size} characters, before its `log_history`: nothing to read")
         raise ParseError(path, "no `log_history` list: not a Trainer state file")
+    if cut is not None and not state["log_history"]:
+        raise ParseError(path, f"truncated after {cut.size} characters, inside its first `log_history` entry")
     meta: dict[str, Any] = {k: state[k] for k in _META_KEYS if state.get(k) is not None}
     records: list[Record] = []
     skipped = 0
@@ -187,11 +207,44 @@ def parse_trainer_state(path: Path) -> tuple[list[Record], dict[str, Any]]:
             meta["summary"] = {k: v for k, v in entry.items() if _number(v) is not None}
             continue
         skipped += _entry_records(entry, step, records)
-    _name_custom_eval_loss(records)
     _complete_meta(meta)
     if skipped:
         meta["skipped_entries"] = skipped
+    if cut is not None:
+        meta["cut_off"] = _cut_message(cut, records, state)
     return records, meta
+
+
+def _cut_message(cut: Cut, records: list[Record], state: dict[str, Any]) -> str:
+    """What a cut-off state file kept and lost."""
+    entries = "entry" if cut.elements == 1 else "entries"
+    if cut.member == "log_history":
+        kept = f"the {cut.elements} complete `log_history` {entries}"
+        if records:
+            reached = state.get("global_step")
+            of = f" of {reached}" if isinstance(reached, int) and reached > _last_step(records) else ""
+            kept += f" (up to step {_last_step(records)}{of})"
+        kept += " were kept; later entries and the keys after `log_history` are lost"
+    else:
+        kept = "every `log_history` entry was kept; the keys after it are lost"
+    read = ", ".join(f"{k}={state[k]}" for k in cut.keys if k != "log_history" and _number(state[k]) is not None)
+    return (
+        f"truncated: the file is cut off after {cut.size} characters (a copy in progress, or a job killed while "
+        f"saving): {kept} ({cut.lost} characters after the last complete one)"
+        + (f"; read before the cut: {read}" if read else "")
+    )
+
+
+def _name_metrics(records: list[Record]) -> tuple[list[Record], list[str]]:
+    """Records with their metric decided by the one naming rule (`metric_names.name_metrics`)."""
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record[0]] = counts.get(record[0], 0) + 1
+    naming = name_metrics(list(counts), points=list(counts.values()))
+    metric = dict(zip(counts, naming.metrics))
+    named = [(metric[r[0]], *r[1:]) for r in records]
+    _name_custom_eval_loss(named)
+    return named, naming.notes
 
 
 def _entry_records(entry: dict[str, Any], step: int, records: list[Record]) -> int:
@@ -213,7 +266,7 @@ def _entry_records(entry: dict[str, Any], step: int, records: list[Record]) -> i
             continue
         else:
             tag = key if "/" in key else "train/" + key
-        records.append((canonical_metric(tag), key, step, epoch_value, value, math.nan))
+        records.append((tag, key, step, epoch_value, value, math.nan))
     if epoch is not None and not is_eval:
         records.append((EPOCH, "epoch", step, epoch_value, epoch, math.nan))
     return bad
@@ -248,9 +301,11 @@ def parse_trainer_log(path: Path) -> tuple[list[Record], dict[str, Any]]:
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
-            bad_lines += 1
-            if number == len(lines):
-                meta["truncated"] = True
+            if number == len(lines) and not text.endswith("\n"):
+                meta["cut_off"] = "the last line is cut off (a run still writing, or one that stopped) and was "
+                meta["cut_off"] += f"skipped; every complete line was kept (up to step {_last_step(records)})"
+            else:
+                bad_lines += 1
             continue
         step = _step(entry.get("current_steps")) if isinstance(entry, dict) else None
         if step is None:

@@ -1,7 +1,7 @@
 """The general decoders of event records: a field-by-field numpy parser, and the protobuf rules it follows.
 
 `decode_general` follows each record's protobuf fields with arrays of offsets, for the records the word
-templates of `tfevents_decode` do not match: other tensor types (int, half, bool, tensor_content of any
+templates of `decode` do not match: other tensor types (int, half, bool, tensor_content of any
 numeric type), metadata on simple values, multi-byte lengths, non-summary events. What even this cannot read
 (several values in one summary, shaped one-element tensors, negative integers, fields out of order, junk) is
 marked SLOW and parsed by protobuf, one record at a time, under `tensor_scalar`'s rule: a numeric tensor with
@@ -11,6 +11,8 @@ exactly one element.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from losscli.parsers.protobuf_wire import first_field
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,7 +74,7 @@ class Views:
     """Unaligned views of one buffer: `views.u64[i]` is the little-endian uint64 stored at byte `i`."""
 
     def __init__(self, buf: np.ndarray) -> None:
-        from losscli.parsers.tfevents_records import unaligned
+        from losscli.parsers.tensorboard.records import unaligned
 
         self.u8 = buf
         self.u32 = unaligned(buf, "<u4")
@@ -352,42 +354,20 @@ def _bfloat16(bits: int) -> float:
 def plugin_name(metadata: bytes) -> str:
     """plugin_data.plugin_name of a serialized Summary.Value field 9 (tag byte included); '' when absent."""
     try:
-        length, pos = _read_varint(metadata, 1)
-        plugin_data = _field(metadata[pos : pos + length], 1)
-        name = _field(plugin_data, 1) if plugin_data is not None else None
-    except (IndexError, ValueError):
+        summary_metadata = first_field(metadata, number=9)
+        plugin_data = first_field(summary_metadata, number=1) if summary_metadata is not None else None
+        name = first_field(plugin_data, number=1) if plugin_data is not None else None
+    except ValueError:
         return ""
     return name.decode("utf-8", "replace") if name is not None else ""
 
 
-def _field(message: bytes, number: int) -> bytes | None:
-    """The first length-delimited field `number` of a serialized message, skipping the others."""
-    pos = 0
-    while pos < len(message):
-        key, pos = _read_varint(message, pos)
-        wire = key & 7
-        if wire == 2:
-            length, pos = _read_varint(message, pos)
-            if key >> 3 == number:
-                return message[pos : pos + length]
-            pos += length
-        elif wire == 0:
-            _, pos = _read_varint(message, pos)
-        elif wire in (1, 5):
-            pos += 8 if wire == 1 else 4
-        else:
-            raise ValueError("unsupported wire type")
-    return None
-
-
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
+def record_tag(record: bytes) -> str:
+    """The first value's tag of a serialized Event with a summary ('' if it has none)."""
+    try:
+        summary = first_field(record, number=5)
+        value = first_field(summary, number=1) if summary is not None else None
+        tag = first_field(value, number=1) if value is not None else None
+    except ValueError:
+        return ""
+    return tag.decode("utf-8", "replace") if tag is not None else ""

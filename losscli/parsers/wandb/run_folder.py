@@ -1,8 +1,8 @@
 """W&B local run folders (`wandb/run-*/`, `wandb/offline-run-*/`), read from their `run-<id>.wandb` file.
 
 The `.wandb` transaction log holds everything the run logged, whether it was synced or not; it is read
-natively (`wandb_log`), without the wandb package and without network. From its records come the history rows
-(the curve, mapped by `wandb_history`), the run's display name, its config (epochs, batch size, ...) and its
+natively (`transaction_log`), without the wandb package and without network. From its records come the history rows
+(the curve, mapped by `history`), the run's display name, its config (epochs, batch size, ...) and its
 summary.
 
 Folder claims: a `wandb/` folder's run sub-folders, each with its `files/`, `logs/` and `tmp/` inside; the
@@ -80,24 +80,26 @@ class WandbRunFormat(Format):
         return FolderClaim(sources, used_files=used_files, used_dirs=used)
 
     def claim_file(self, path: Path, head: bytes) -> bool:
-        from losscli.parsers.wandb_log import check_header
+        from losscli.parsers.wandb.transaction_log import check_header
 
         return path.name.endswith(".wandb") and check_header(head)
 
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
         files = [p for p in source.files if p.name.endswith(".wandb")] or [source.path]
-        return [read_wandb_file(files[0], source.path, options)]
+        return [read_wandb_file(files[0], run_path=source.path, options=options)]
 
 
-def read_wandb_file(path: Path, run_path: Path, options: ReadOptions | None = None) -> Run:
+def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOptions | None = None) -> Run:
     """Read one `.wandb` file into a run; damage becomes warnings, only an unreadable file is a ParseError."""
     import pandas as pd
 
-    from losscli.parsers import wandb_log as log
-    from losscli.parsers.wandb_history import describe, history_frame
+    run_path = run_path or path.parent
+
+    from losscli.parsers.wandb import transaction_log as log
+    from losscli.parsers.wandb.history import describe, history_frame
 
     scan = log.scan_log(path, verify_checksums=(options or ReadOptions()).verify_checksums)
-    warnings = log.log_warnings(path, scan)
+    warnings = log.log_warnings(path, scan=scan)
     rows: list[dict[str, Any]] = []
     info: dict[str, Any] = {}
     config: dict[str, Any] = {}
@@ -120,7 +122,7 @@ def read_wandb_file(path: Path, run_path: Path, options: ReadOptions | None = No
         raise ParseError(path, f"no run record and no history in the complete records{damage}")
 
     result = history_frame(pd.DataFrame(rows))
-    more_warnings, notes = describe(result, str(path))
+    more_warnings, notes = describe(result, where=str(path))
     warnings.extend(more_warnings)
     if not rows:
         notes.append("the run logged no history rows")
@@ -170,9 +172,10 @@ def _fold_record(
     config: dict[str, Any],
     summary: dict[str, Any],
 ) -> bool:
-    from losscli.parsers import wandb_log as log
+    from losscli.parsers.protobuf_wire import fields
+    from losscli.parsers.wandb import transaction_log as log
 
-    for number, wire, value in log.fields(payload):
+    for number, wire, value in fields(payload):
         if wire != 2:
             continue
         if number == log.RECORD_HISTORY:

@@ -11,12 +11,15 @@ so one run read both ways gives the same frame:
   the same step as the one before it is dropped.
 - **Values.** Numeric cells only: empty cells, text, booleans, media and other objects are not points. Keys
   that start with `_` (`_runtime`, `_timestamp`, `_wandb`) are bookkeeping; `_timestamp` fills the wall time.
-- **Names.** Each key maps to its canonical metric (`metric_names.canonical_metric`). When several keys of one
-  table map to the same canonical metric, the canonical name goes to the **densest** of them (the most points;
-  on a tie, the key already spelled canonically, then the first logged); the others keep their own name, and a
-  key spelled exactly like the canonical name that lost gets the suffix ` (sparser)`. So nanoGPT's
-  `train/loss`, logged only at the 21 eval iterations, gives way to its per-iteration `train/step_loss` (the
-  curve to judge), and the HF Trainer's summary `train/train_loss` never enters the curve at all.
+- **Names.** Each key maps to its canonical metric, one key per canonical name, by the rule every reader shares
+  (`metric_names.name_metrics`: per step before per epoch, then the denser, then the more explicit name). So
+  nanoGPT's `train/loss`, logged only at the 21 eval iterations, gives way to its per-iteration
+  `train/step_loss` (the curve to judge) and is kept as `train/loss (sparser)`, and the HF Trainer's summary
+  `train/train_loss` never enters the curve at all.
+- **Repeats.** A resumed run's steps logged again replace the earlier ones; a step logged again without going
+  back (`trainer.evaluate()` after training) is not a restart (`losscli.restarts`).
+- **Wide tables.** Of a table wider than `metric_names.WIDE_TABLE` keys only the columns the analysis and
+  outputs need are read, whether it comes from a run folder or an export, so both give the same frame.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from losscli.frame import COLUMNS, EPOCH, empty_frame, make_frame
-from losscli.metric_names import canonical_metric
-from losscli.restarts import resolve_restarts, restart_warning
+from losscli.metric_names import canonical_metric, columns_to_read, name_metrics, unread_note
+from losscli.restarts import Restarts, resolve_restarts, restart_messages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +38,6 @@ if TYPE_CHECKING:
 STEP_KEYS = ("train/global_step", "trainer/global_step")
 RUN_STEP = "_step"
 TIMESTAMP = "_timestamp"
-SPARSER = " (sparser)"
 
 
 @dataclass
@@ -43,9 +45,11 @@ class HistoryResult:
     frame: pd.DataFrame
     step_key: str  # the column the steps came from, or "" for the row number
     skipped_rows: int = 0  # rows without a step
-    replaced: int = 0  # points replaced by a later log of the same step (a resumed run)
-    renamed: dict[str, str] = field(default_factory=dict)  # logged key -> metric, where density decided
+    restarts: Restarts = field(default_factory=Restarts)  # what the restart rule found
+    naming_notes: list[str] = field(default_factory=list)  # the naming rule's decisions
     steps_per_epoch: float | None = None
+    unread_columns: int = 0  # columns of a wide table that were not read
+    total_columns: int = 0
 
 
 def numeric_column(values: pd.Series) -> pd.Series:
@@ -82,6 +86,10 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
 
     columns = [str(c) for c in table.columns]
     table = table.set_axis(columns, axis=1).reset_index(drop=True)
+    read = columns_to_read(columns, always=(*STEP_KEYS, RUN_STEP, TIMESTAMP))
+    unread, total = len(columns) - len(read), len(columns)
+    if unread:
+        table, columns = table[read], read
     step_key = choose_step_key(columns, table)
     if step_key:
         raw_step = numeric_column(table[step_key])
@@ -110,7 +118,8 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
         if mask.any():
             pieces.append((key, values, mask))
 
-    names, renamed = _metric_names([(k, int(m.sum())) for k, _, m in pieces])
+    naming = name_metrics([k for k, _, _ in pieces], points=[int(m.sum()) for _, _, m in pieces])
+    names = dict(zip([k for k, _, _ in pieces], naming.metrics))
     parts = []
     for key, values, mask in pieces:
         rows = mask.to_numpy()
@@ -128,55 +137,31 @@ def history_frame(table: pd.DataFrame) -> HistoryResult:
             )
         )
     if not parts:
-        return HistoryResult(empty_frame(), step_key, skipped)
+        return HistoryResult(empty_frame(), step_key, skipped, unread_columns=unread, total_columns=total)
     joined = pd.concat(parts, ignore_index=True)
     frame = make_frame(*(joined[c].to_numpy() for c in COLUMNS))
-    frame, replaced = resolve_restarts(frame)
-    result = HistoryResult(frame, step_key, skipped, replaced, renamed)
+    frame, restarts = resolve_restarts(frame)
+    result = HistoryResult(frame, step_key, skipped, restarts, naming.notes, unread_columns=unread, total_columns=total)
     dated = has_step & epoch.notna()
     result.steps_per_epoch = _steps_per_epoch(step[dated], epoch[dated])
     return result
 
 
-def _metric_names(keys: list[tuple[str, int]]) -> tuple[dict[str, str], dict[str, str]]:
-    """Map each logged key to its metric; return the map and the keys the density rule decided."""
-    groups: dict[str, list[tuple[int, str, int]]] = {}
-    for order, (key, count) in enumerate(keys):
-        groups.setdefault(canonical_metric(key), []).append((order, key, count))
-    names: dict[str, str] = {}
-    renamed: dict[str, str] = {}
-    for canonical, members in groups.items():
-        if len(members) == 1:
-            names[members[0][1]] = canonical
-            continue
-        winner = max(members, key=lambda m: (m[2], m[1].strip().lower() == canonical.lower(), -m[0]))
-        for _, key, _ in members:
-            if key == winner[1]:
-                names[key] = canonical
-            elif key.strip().lower() == canonical.lower():
-                names[key] = key + SPARSER
-            else:
-                names[key] = key
-            renamed[key] = names[key]
-    return names, renamed
-
-
-def describe(result: HistoryResult, where: str) -> tuple[list[str], list[str]]:
+def describe(result: HistoryResult, *, where: str) -> tuple[list[str], list[str]]:
     """Warnings and notes for a run read from a history table."""
     warnings: list[str] = []
     notes: list[str] = []
     if result.skipped_rows:
         notes.append(f"{where}: {result.skipped_rows} history rows without `{result.step_key}` were left out")
-    if result.replaced:
-        warnings.append(restart_warning(where, result.replaced))
+    more_warnings, more_notes = restart_messages(where, found=result.restarts)
+    warnings.extend(more_warnings)
+    notes.extend(more_notes)
     if not result.step_key:
         notes.append(f"{where}: no `_step` column; the row number is the step")
     elif result.step_key != RUN_STEP:
         notes.append(f"steps are `{result.step_key}`, not W&B's `_step`")
-    for key, metric in result.renamed.items():
-        if metric != canonical_metric(key):
-            denser = canonical_metric(key)
-            notes.append(f"`{key}` is kept as `{metric}`: a denser series of the same kind is `{denser}`")
+    notes.extend(result.naming_notes)
+    notes.extend(unread_note(result.total_columns, read=result.total_columns - result.unread_columns))
     return warnings, notes
 
 

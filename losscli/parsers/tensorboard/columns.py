@@ -3,11 +3,11 @@
 When the framing finds records whose lengths repeat with a period (`Framing.blocks`: the same tags logged in
 the same order, which is how nearly every training loop logs), the records at one position of the cycle sit at
 a fixed distance from each other. For each such column the first record is parsed in Python into a template
-(the layouts of `tfevents_decode`: its tag, where the wall time, step and value are). Then every record of the
+(the layouts of `decode`: its tag, where the wall time, step and value are). Then every record of the
 column is checked against the template in 8-byte words, all at once through a strided numpy view of the file:
 every byte must equal the template's except the wall time, the step's 7-bit groups and the value. Records that
 pass take the template's tag and their own wall time, step and value; the others are left to
-`tfevents_decode`, and so are blocks shorter than `_MIN_CYCLES` cycles, for which the work per column costs
+`decode`, and so are blocks shorter than `_MIN_CYCLES` cycles, for which the work per column costs
 more than it saves.
 """
 
@@ -16,15 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from losscli.parsers.tfevents_fields import plugin_name
+from losscli.parsers.tensorboard.fields import plugin_name
+from losscli.parsers.tensorboard.layouts import TENSOR_LAYOUTS
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.parsers.tfevents_collect import Collector
+    from losscli.parsers.tensorboard.collect import Collector
 
 _CYCLES = 1 << 13  # cycles decoded at once: a few hundred KB, so the columns of a cycle share the CPU cache
-_MIN_CYCLES = 1 << 10  # shorter blocks cost more in per-column work than the word matching of tfevents_decode
+_MIN_CYCLES = 1 << 10  # shorter blocks cost more in per-column work than the word matching of decode
 _MAX_STEP_BYTES = 8
 
 
@@ -40,9 +41,7 @@ class Template:
 
 
 def template_of(record: bytes) -> Template | None:
-    """The template of a record in one of `tfevents_decode`'s layouts, or None."""
-    from losscli.parsers.tfevents_decode import TENSOR_LAYOUTS
-
+    """The template of a record in one of the writers' layouts (`layouts`), or None."""
     try:
         return _template_of(record, TENSOR_LAYOUTS)
     except IndexError:  # a record too short for the layout it starts like
@@ -103,6 +102,7 @@ def _template_of(record: bytes, layouts: list[tuple[int, int, int, int, int]]) -
 
 def decode_blocks(
     buf: np.ndarray,
+    *,
     starts: np.ndarray,
     lengths: np.ndarray,
     blocks: list[tuple[int, int, int]],

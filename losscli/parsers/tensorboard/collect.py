@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from losscli.parsers.tfevents_fields import DT_STRING, parse_event, tensor_scalar
-from losscli.parsers.tfevents_fields import _field as message_field
+from losscli.parsers.protobuf_wire import first_field
+from losscli.parsers.tensorboard.fields import DT_STRING, parse_event, tensor_scalar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,7 +45,7 @@ class Collector:
         self.text_tags = text_tags
         self.texts: dict[str, str] = {}
         self.tag_numbers: dict[str, int] = {}
-        self.key_numbers: dict[int, int] = {}  # tag hash (tfevents_decode) -> tag number
+        self.key_numbers: dict[int, int] = {}  # tag hash (`decode`) -> tag number
         self.plugins: dict[int, tuple[int, str]] = {}  # tag number -> (record number, plugin name)
         self.first: dict[int, int] = {}  # tag number -> the first record with a point of it
         # one slot per record, filled where a record gave a point (untouched slots cost no memory)
@@ -86,8 +86,8 @@ class Collector:
 
     def version(self, record: bytes) -> None:
         try:
-            found = message_field(record, 3)
-        except (IndexError, ValueError):
+            found = first_field(record, number=3)
+        except ValueError:
             found = None
         if found is not None and self.file_version is None:
             self.file_version = found.decode("utf-8", "replace")

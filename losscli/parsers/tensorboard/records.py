@@ -8,7 +8,7 @@ fields (and, with checks on, their length CRCs, which depend only on the length)
 The Python loop runs only where the pattern changes; after an interruption (an evaluation's scalars) the last
 pattern is tried again as soon as it reappears, and predictions that fail are tried less and less often, so an
 irregular file costs about two plain walks. The runs of predicted records are kept (`Framing.blocks`) for the
-column decoder of `tfevents_columns`.
+column decoder of `columns`.
 
 Data CRCs are checked all at once. CRC-32C is affine in its input: in a copy of the records in which every
 stored CRC is replaced by `unmasked CRC xor CRC of that many zero bytes`, the CRC of a stretch of intact
@@ -93,7 +93,7 @@ def unaligned(buf: np.ndarray, dtype: str) -> np.ndarray:
     return np.ndarray((count,), dtype=dtype, buffer=buf, offset=0, strides=(1,))
 
 
-def frame_records(raw: Any, buf: np.ndarray, verify: bool) -> Framing:
+def frame_records(raw: Any, *, buf: np.ndarray, verify: bool) -> Framing:
     """Find the records of one file (see the module docstring); with `verify`, check both CRCs of each."""
     walker = _Walker(raw, buf, verify)
     walker.walk()

@@ -13,9 +13,9 @@ wandb-core's store opens the log with `leveldb.CRCAlgoIEEE` (`crc32.Checksum(typ
 `CRCAlgoCustom` is LevelDB's masked CRC-32C).
 
 Each record is a protobuf `wandb_internal.Record` (wandb/proto/wandb_internal.proto). wandb's generated
-classes are not importable here, so the few fields needed are read with a small wire-format walker: varints
-and length-delimited fields only need the field numbers, and unknown fields (everything else wandb adds over
-time) are skipped by their wire type, so newer clients' records still decode. Damage never raises: a chunk
+classes are not importable here, so the few fields needed are read with the wire-format walker of
+`losscli.parsers.protobuf_wire`: unknown fields (everything else wandb adds over time) are skipped by their wire
+type, so newer clients' records still decode. Damage never raises: a chunk
 with a bad checksum is skipped, a record cut off by the end of the file is dropped, and both are reported as
 warnings.
 """
@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from losscli.errors import ParseError
+from losscli.parsers.protobuf_wire import fields, signed, zigzag
 
 MAGIC_IDENT = b":W&B"
 MAGIC = 0xBEE1
@@ -71,7 +71,7 @@ def check_header(head: bytes) -> bool:
     return len(head) >= 6 and head[:4] == MAGIC_IDENT and struct.unpack_from("<H", head, 4)[0] == MAGIC
 
 
-def scan_log(path: Path, verify_checksums: bool = True) -> LogScan:
+def scan_log(path: Path, *, verify_checksums: bool = True) -> LogScan:
     """Split the file into record payloads, skipping damaged chunks; ParseError only for a foreign file."""
     try:
         with path.open("rb") as handle:
@@ -141,7 +141,7 @@ def scan_log(path: Path, verify_checksums: bool = True) -> LogScan:
     return scan
 
 
-def log_warnings(path: Path, scan: LogScan) -> list[str]:
+def log_warnings(path: Path, *, scan: LogScan) -> list[str]:
     """One line per kind of damage, for `Run.warnings`."""
     found: list[str] = []
     if scan.bad_chunks:
@@ -160,66 +160,11 @@ def log_warnings(path: Path, scan: LogScan) -> list[str]:
     return found
 
 
-# --- protobuf wire format -----------------------------------------------------------------------------------
-
-
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise ValueError("truncated varint")
-        byte = buf[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-
-
-def fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
-    """Yield `(field number, wire type, value)`: an int for varints, bytes for the other wire types."""
-    pos, size = 0, len(buf)
-    while pos < size:
-        key = buf[pos]  # one-byte tags and lengths are the common case: read them inline
-        if key < 0x80:
-            pos += 1
-        else:
-            key, pos = _varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 2:
-            if pos >= size:
-                raise ValueError("truncated field")
-            length = buf[pos]
-            if length < 0x80:
-                pos += 1
-            else:
-                length, pos = _varint(buf, pos)
-            end = pos + length
-            if end > size:
-                raise ValueError("truncated field")
-            yield number, wire, buf[pos:end]
-            pos = end
-            continue
-        value: Any
-        if wire == 0:
-            value, pos = _varint(buf, pos)
-        elif wire == 1:
-            value, pos = buf[pos : pos + 8], pos + 8
-        elif wire == 5:
-            value, pos = buf[pos : pos + 4], pos + 4
-        else:
-            raise ValueError(f"unsupported wire type {wire}")
-        if pos > size:
-            raise ValueError("truncated field")
-        yield number, wire, value
+# --- records -------------------------------------------------------------------------------------------------
 
 
 def _text(value: Any) -> str:
     return bytes(value).decode("utf-8", errors="replace")
-
-
-def _signed(value: int) -> int:
-    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def json_value(text: str) -> Any:
@@ -242,7 +187,7 @@ class RawJson(str):
     """A `value_json` text not parsed yet (see `decode_item(parse=False)`)."""
 
 
-def decode_item(buf: bytes, parse: bool = True) -> tuple[str, Any]:
+def decode_item(buf: bytes, *, parse: bool = True) -> tuple[str, Any]:
     """A HistoryItem, SummaryItem or ConfigItem: its key (`nested_key` joined with "/") and its value.
 
     A typed value (written by newer clients with `x_history_value_encoding` "typed") wins over `value_json`.
@@ -264,7 +209,7 @@ def decode_item(buf: bytes, parse: bool = True) -> tuple[str, Any]:
         elif number == ITEM_BOOL and wire == 0:
             typed = (True, bool(value))
         elif number == ITEM_INT and wire == 0:
-            typed = (True, (value >> 1) ^ -(value & 1))  # sint64, zigzag
+            typed = (True, zigzag(value))  # sint64
         elif number == ITEM_NUMBER and wire == 1:
             typed = (True, struct.unpack("<d", value)[0])
         elif number == ITEM_TEXT and wire == 2:
@@ -279,18 +224,18 @@ def decode_item(buf: bytes, parse: bool = True) -> tuple[str, Any]:
     return name, json_value(value_json) if parse else RawJson(value_json)
 
 
-def decode_items(buf: bytes, parse: bool = True) -> dict[str, Any]:
+def decode_items(buf: bytes, *, parse: bool = True) -> dict[str, Any]:
     """The `update` items (field 1) of a History, Summary or Config record."""
-    return dict(decode_item(v, parse) for n, w, v in fields(buf) if n == 1 and w == 2)
+    return dict(decode_item(v, parse=parse) for n, w, v in fields(buf) if n == 1 and w == 2)
 
 
-def decode_update(buf: bytes, parse: bool = True) -> tuple[dict[str, Any], list[str]]:
+def decode_update(buf: bytes, *, parse: bool = True) -> tuple[dict[str, Any], list[str]]:
     """A Summary or Config record: its `update` items (field 1) and the keys it `remove`s (field 2)."""
     updates: dict[str, Any] = {}
     removed: list[str] = []
     for number, wire, value in fields(buf):
         if number == 1 and wire == 2:
-            key, item = decode_item(value, parse)
+            key, item = decode_item(value, parse=parse)
             updates[key] = item
         elif number == 2 and wire == 2:
             removed.append(decode_item(value, parse=False)[0])
@@ -308,7 +253,7 @@ def decode_history(buf: bytes) -> dict[str, Any]:
         elif number == 2 and wire == 2:
             step = next((v for n, w, v in fields(value) if n == 1 and w == 0), 0)
     if row and step is not None and "_step" not in row:
-        row["_step"] = _signed(step)
+        row["_step"] = signed(step)
     return row
 
 
@@ -324,7 +269,7 @@ def decode_run(buf: bytes) -> dict[str, Any]:
         elif number == RUN_SUMMARY and wire == 2:
             found.setdefault("summary", {}).update(decode_items(value, parse=False))
         elif number == RUN_STARTING_STEP and wire == 0:
-            found["starting_step"] = _signed(value)
+            found["starting_step"] = signed(value)
         elif number == RUN_RESUMED and wire == 0:
             found["resumed"] = bool(value)
     return found

@@ -7,9 +7,9 @@ Writers lay a scalar event out in a few fixed ways (fields in number order, one 
 where `<value>` is `15 <f32>` (`simple_value`: tensorboardX, PyTorch, Keras 1) or a scalar tensor
 (`42 <len> 08 <dtype> [12 00] 2a 04 <f32>` from PyTorch `new_style` and tensorboard's `summary_v2`,
 `... 22 04 <f32>` from TF2's C++ writer, and the float64 forms), optionally followed by `4a <len> <metadata>`.
-Runs of records that repeat are decoded column by column through strided views (`tfevents_columns`). Other
+Runs of records that repeat are decoded column by column through strided views (`columns`). Other
 records in these layouts are matched by comparing 8-byte words at computed offsets for all records at once, in
-chunks that fit the CPU cache. The rest go to the field-by-field numpy parser of `tfevents_fields`, and what
+chunks that fit the CPU cache. The rest go to the field-by-field numpy parser of `fields`, and what
 that cannot read to protobuf (see there); every path applies the same rules.
 
 A value is a scalar when it is a `simple_value`, or a numeric tensor with exactly one element whose tag's
@@ -22,9 +22,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from losscli.parsers.tfevents_collect import Collector, FileScalars
-from losscli.parsers.tfevents_fields import SCALAR, SLOW, TEXT, VERSION, Views, decode_general, plugin_name
-from losscli.parsers.tfevents_fields import _field as message_field
+from losscli.parsers.tensorboard.collect import Collector, FileScalars
+from losscli.parsers.tensorboard.columns import decode_blocks
+from losscli.parsers.tensorboard.fields import (
+    SCALAR,
+    SLOW,
+    TEXT,
+    VERSION,
+    Views,
+    decode_general,
+    plugin_name,
+    record_tag,
+)
+from losscli.parsers.tensorboard.layouts import SUMMARY_HEAD, SUMMARY_MASK, TENSOR_LAYOUTS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,28 +45,12 @@ _TRAILING = 8  # the word matching reads up to 8 bytes past a record's last byte
 _LEADING = 24  # and up to 24 bytes from its first, whatever its length
 
 
-def _word(pattern: bytes) -> tuple[int, int]:
-    """(value, mask) comparing the first len(pattern) bytes of a little-endian uint64."""
-    return int.from_bytes(pattern, "little"), (1 << (8 * len(pattern))) - 1
-
-
-# the start of a Summary holding one Value whose tag comes first, all lengths one byte: 2a L 0a L 0a L
-_SUMMARY_HEAD = (0x0A << 32) | (0x0A << 16) | 0x2A
-_SUMMARY_MASK = 0x80FF80FF80FF
-# tensor layouts: (value, mask), the number's offset from the tensor field's first byte, its width, the size
-TENSOR_LAYOUTS = [
-    (*_word(b"\x42\x0a\x08\x01\x12\x00\x2a\x04"), 8, 4, 12),  # summary_v2: DT_FLOAT, shape {}, float_val
-    (*_word(b"\x42\x0a\x08\x01\x12\x00\x22\x04"), 8, 4, 12),  # TF2 C++: DT_FLOAT, shape {}, tensor_content
-    (*_word(b"\x42\x08\x08\x01\x2a\x04"), 6, 4, 10),  # PyTorch new_style: DT_FLOAT, float_val
-    (*_word(b"\x42\x0c\x08\x02\x32\x08"), 6, 8, 14),  # PyTorch double_precision: DT_DOUBLE, double_val
-    (*_word(b"\x42\x0e\x08\x02\x12\x00\x32\x08"), 8, 8, 16),  # DT_DOUBLE, shape {}, double_val
-    (*_word(b"\x42\x0e\x08\x02\x12\x00\x22\x08"), 8, 8, 16),  # DT_DOUBLE, shape {}, tensor_content
-]
 _MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93)
 
 
 def decode_records(
     buf: np.ndarray,
+    *,
     starts: np.ndarray,
     lengths: np.ndarray,
     text_tags: tuple[str, ...] = (),
@@ -68,14 +62,12 @@ def decode_records(
     """
     import numpy as np
 
-    from losscli.parsers.tfevents_columns import decode_blocks
-
     collector = Collector(len(starts), text_tags)
     with np.errstate(all="ignore"):  # junk bytes make signalling NaNs; they are values like any other
         if len(starts):
             rest = None
             if blocks:
-                done = decode_blocks(buf, starts, lengths, blocks, collector)
+                done = decode_blocks(buf, starts=starts, lengths=lengths, blocks=blocks, collector=collector)
                 rest = np.flatnonzero(~done) if done.any() else None
             _decode_rest(buf, starts, lengths, rest, collector)
     return collector.finish()
@@ -135,7 +127,7 @@ def _decode(v: Views, s: np.ndarray, e: np.ndarray, index: np.ndarray | None, co
         record = bytes(v.u8[s[i] : e[i]])
         if kind[i] == VERSION:
             collector.version(record)
-        elif kind[i] != TEXT or collector.wants_text(_tag_of(record)):
+        elif kind[i] != TEXT or collector.wants_text(record_tag(record)):
             collector.add_slow(int(numbers[i]), record)
 
 
@@ -164,7 +156,7 @@ def _match_words(
     c = s + 9 + has_step * (1 + size)
     # summary, value and tag lengths
     head = u64[np.minimum(c, last)]
-    ok &= (head & np.uint64(_SUMMARY_MASK)) == np.uint64(_SUMMARY_HEAD)
+    ok &= (head & np.uint64(SUMMARY_MASK)) == np.uint64(SUMMARY_HEAD)
     head = head.view(np.int64)
     summary_len = (head >> 8) & 0x7F
     tag_len = (head >> 40) & 0x7F
@@ -252,17 +244,6 @@ def _tag_hash(u64: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndar
     return key
 
 
-def _tag_of(record: bytes) -> str:
-    """The first value's tag of a serialized Event with a summary ('' if it has none)."""
-    try:
-        summary = message_field(record, 5)
-        value = message_field(summary, 1) if summary is not None else None
-        tag = message_field(value, 1) if value is not None else None
-    except (IndexError, ValueError):
-        return ""
-    return tag.decode("utf-8", "replace") if tag is not None else ""
-
-
 def _tag_ids(
     collector: Collector, keys: np.ndarray, buf: np.ndarray, s: np.ndarray, e: np.ndarray, records: np.ndarray
 ) -> np.ndarray:
@@ -289,7 +270,7 @@ def _tag_ids(
             row = int(missing[firsts[j]])
             found = known.get(int(uniques[j]))
             if found is None:
-                found = known[int(uniques[j])] = collector.tag_number(_tag_of(bytes(buf[s[row] : e[row]])))
+                found = known[int(uniques[j])] = collector.tag_number(record_tag(bytes(buf[s[row] : e[row]])))
             collector.met(found, int(records[row]))
             numbers[j] = found
         ids[missing] = numbers[inverse]

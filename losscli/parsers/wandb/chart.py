@@ -1,4 +1,4 @@
-"""Read a W&B chart CSV export (see `wandb_export`) into one run per run line of the chart.
+"""Read a W&B chart CSV export (see `exports`) into one run per run line of the chart.
 
 Splitting `"<run> - <metric>"` when run names contain `" - "` themselves: when the x-axis is not the step,
 every run has a `"<run> - _step"` column, which names the runs exactly, and the other columns are matched
@@ -73,9 +73,9 @@ def read_chart_csv(path: Path) -> list[Run]:
     import numpy as np
     import pandas as pd
 
-    from losscli.parsers.wandb_export import read_csv_table
+    from losscli.parsers.wandb.export_tables import read_csv_table
 
-    table = read_csv_table(path)
+    table, _ = read_csv_table(path)
     columns = [str(c) for c in table.columns]
     table.columns = columns
     if len(columns) < 2:
@@ -136,10 +136,10 @@ def _chart_run(
     rows: pd.Series,
     step_note: str,
 ) -> Run:
-    from losscli.parsers.wandb_history import describe, history_frame
+    from losscli.parsers.wandb.history import describe, history_frame
 
     result = history_frame(sub)
-    warnings, notes = describe(result, f"{path} [{run}]")
+    warnings, notes = describe(result, where=f"{path} [{run}]")
     merged = 0
     for column in metrics.values():
         low, high = table.get(column + "__MIN"), table.get(column + "__MAX")

@@ -1,0 +1,95 @@
+"""Text tables (CSV logs and exports): the one sniffer of their header, and a reader that keeps only some columns.
+
+Several formats are CSV files told apart by their header alone: Lightning's `metrics.csv` (`epoch`, `step`, the
+metrics), W&B chart exports (`"<run> - <metric>"`), W&B history exports (`_step`, `_runtime`, ...), TensorBoard
+downloads (`Wall time,Step,Value`). They all sniff the same way, from a file's first bytes (`header_fields`).
+
+Reading streams the rows from the file with the `csv` module and keeps only the columns asked for, each as a
+float64 array (NaN where a cell is empty or not a number), so a table 10,000 columns wide costs what its kept
+columns cost.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from losscli.errors import ParseError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+BOM = "\ufeff"
+
+
+def header_fields(head: bytes) -> list[str]:
+    """The header's fields from a file's first bytes, stripped of spaces (a header cut off there loses its last
+    field); [] when the first line is not CSV."""
+    text = head.decode("utf-8", errors="replace").lstrip(BOM)
+    line, newline, _ = text.partition("\n")
+    try:
+        fields = next(csv.reader([line.rstrip("\r")]), [])
+    except csv.Error:  # a bare CR or NUL: not a header a logger wrote
+        return []
+    fields = [f.strip() for f in fields]
+    return fields if newline else fields[:-1]
+
+
+@dataclass
+class Table:
+    """The kept columns of a CSV file, in header order, and how many rows it had."""
+
+    header: list[str]
+    columns: dict[str, np.ndarray]
+    rows: int
+
+
+def read_table(path: Path, *, keep: Callable[[list[str]], list[str]] | None = None) -> Table:
+    """The columns `keep(header)` names (all when None) of the CSV file at `path`, as float64 arrays.
+
+    Cells that are empty, text, `True`/`False` or not finite-or-NaN numbers are NaN. Duplicate header names keep
+    their first column. A ParseError names the file when it is not a CSV at all.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return _read_rows(path, csv.reader(handle), keep)
+    except UnicodeDecodeError:
+        raise ParseError(path, "cannot read: not text (binary data)") from None
+    except OSError as exc:
+        raise ParseError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def _read_rows(path: Path, reader: Any, keep: Callable[[list[str]], list[str]] | None) -> Table:
+    import numpy as np
+
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if not header:
+            raise ParseError(path, "empty file")
+        names = keep(header) if keep is not None else header
+        where = {name: header.index(name) for name in dict.fromkeys(names) if name in header}
+        index = list(where.values())
+        cells: list[list[float]] = [[] for _ in index]
+        rows = 0
+        for row in reader:
+            if not row:
+                continue
+            rows += 1
+            width = len(row)
+            for out, i in zip(cells, index):
+                out.append(_number(row[i]) if i < width else math.nan)
+    except csv.Error as exc:
+        raise ParseError(path, f"not a readable CSV: {exc}") from None
+    columns = {name: np.asarray(values, dtype=np.float64) for name, values in zip(where, cells)}
+    return Table(header, columns, rows)
+
+
+def _number(cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        return math.nan
