@@ -6,12 +6,21 @@ writes a log by hand.
 
 Generation environment (a separate venv, not the package's own):
 
-    python3 -m venv /tmp/genvenv
-    /tmp/genvenv/bin/pip install torch==2.13.0 transformers accelerate tensorboard wandb
+    python3 -m venv /work/genvenv
+    /work/genvenv/bin/pip install torch==2.13.0 transformers accelerate tensorboard wandb peft
 
 Versions the committed logs were made with:
     python 3.11.7, torch 2.13.0+cpu, transformers 5.24.0, accelerate 1.15.0,
-    tensorboard 2.21.0, wandb 0.31.0, numpy 2.4.6
+    tensorboard 2.21.0, wandb 0.31.0, numpy 2.4.6 (and peft 0.21.2 for the
+    LoRA run of sample_logs/archive/)
+
+Besides plain runs (RunSpec with its defaults), train_run() can do what a
+fine-tuning script usually does at the end (RunSpec.model_card: save_model,
+save_metrics, save_state, evaluate, create_model_card, as in transformers'
+examples/pytorch/language-modeling/run_clm.py), load a base model from a local
+folder (save_base_model), train a PEFT LoRA adapter on it, and run with a
+custom Trainer class or callbacks (LeakyEvalTrainer, LrSpikeCallback: the
+faults that sample_logs/findings/ shows).
 """
 
 from __future__ import annotations
@@ -36,17 +45,24 @@ os.environ.setdefault("WANDB_DISABLE_CODE", "true")
 import torch  # noqa: E402
 from torch.utils.data import Dataset, SequentialSampler  # noqa: E402
 from transformers import (  # noqa: E402
+    AutoModelForCausalLM,
     GPT2Config,
     GPT2LMHeadModel,
+    LlamaConfig,
+    LlamaForCausalLM,
     PrinterCallback,
     Trainer,
+    TrainerCallback,
     TrainingArguments,
     set_seed,
 )
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 hf_logging.set_verbosity_error()
-torch.set_num_threads(2)
+# Two threads by default: every committed sample was made with two. On a machine whose cores are busy,
+# TINY_TRAINING_THREADS=1 runs these tiny models about three times faster, but the sums are ordered differently:
+# the last digits change, and a chaotic run (findings/diverge-nan) visibly.
+torch.set_num_threads(int(os.environ.get("TINY_TRAINING_THREADS", "2")))
 
 
 # --------------------------------------------------------------------------
@@ -125,6 +141,42 @@ def make_model(vocab: int, seq_len: int, n_layer: int = 2, n_embd: int = 128, n_
     return GPT2LMHeadModel(cfg)
 
 
+def make_llama_model(
+    vocab: int, seq_len: int, n_layer: int = 2, hidden: int = 64, n_head: int = 4, n_kv_head: int = 2, seed: int = 0
+):
+    """A tiny Llama (RMSNorm, rotary positions, SwiGLU, grouped-query attention) built from a config."""
+    set_seed(seed)
+    cfg = LlamaConfig(
+        vocab_size=vocab,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=n_layer,
+        num_attention_heads=n_head,
+        num_key_value_heads=n_kv_head,
+        max_position_embeddings=seq_len,
+        bos_token_id=0,
+        eos_token_id=0,
+    )
+    return LlamaForCausalLM(cfg)
+
+
+def build_model(arch: str, vocab: int, seq_len: int, n_layer: int, n_embd: int, n_head: int, seed: int):
+    if arch == "gpt2":
+        return make_model(vocab, seq_len, n_layer, n_embd, n_head, seed=seed)
+    if arch == "llama":
+        return make_llama_model(vocab, seq_len, n_layer, n_embd, n_head, seed=seed)
+    raise ValueError(f"unknown arch {arch!r}")
+
+
+def save_base_model(path: str, arch: str, vocab: int, seq_len: int, n_layer: int, n_embd: int, n_head: int) -> str:
+    """Write a freshly initialised model (seed 0, so always the same weights) to a local folder, to be loaded
+    with from_pretrained() as the "base model" of a fine-tune: config.json then names that folder."""
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    build_model(arch, vocab, seq_len, n_layer, n_embd, n_head, seed=0).save_pretrained(path)
+    return path
+
+
 class SequentialTrainer(Trainer):
     """Trainer that never reshuffles: examples come in the same order every
     epoch. (transformers 5.24 signature: _get_train_sampler(self, train_dataset=None).)"""
@@ -133,6 +185,49 @@ class SequentialTrainer(Trainer):
         if train_dataset is None:
             train_dataset = self.train_dataset
         return SequentialSampler(train_dataset)
+
+
+class LeakyEvalTrainer(Trainer):
+    """A Trainer with the bug the seed post's authors suspected first: its evaluation step also trains.
+
+    prediction_step computes the evaluation loss as usual, then (the bug: a training step pasted into the
+    evaluation code) does a backward pass and an optimizer step on the same evaluation batch. When the
+    evaluation examples are also in the training set, the model has just learned the examples it will see
+    again, so the train loss falls right after every evaluation."""
+
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        out = super().prediction_step(model, inputs, prediction_loss_only, ignore_keys=ignore_keys)
+        if self.optimizer is not None:
+            model.train()
+            with torch.enable_grad():
+                loss = self.compute_loss(model, self._prepare_inputs(inputs))
+                loss.backward()
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+            model.eval()
+        return out
+
+
+class LrSpikeCallback(TrainerCallback):
+    """Multiply the learning rate by `factor` for `length` optimizer steps from global step `at` (as a bad
+    manual change or a buggy schedule would). The scheduler's base rates are scaled too, so the logged
+    learning_rate shows the spike as it was used."""
+
+    def __init__(self, at: int, length: int, factor: float):
+        self.at, self.length, self.factor = at, length, factor
+
+    def _scale(self, optimizer, scheduler, k: float) -> None:
+        for group in optimizer.param_groups:
+            group["lr"] *= k  # the rate this step uses
+        scheduler.base_lrs = [lr * k for lr in scheduler.base_lrs]  # the rates the scheduler sets next
+        scheduler._last_lr = [group["lr"] for group in optimizer.param_groups]  # the rate the Trainer logs
+
+    def on_step_begin(self, args, state, control, optimizer=None, lr_scheduler=None, **kwargs):
+        # global_step counts finished steps: the step about to run is global_step + 1.
+        if state.global_step + 1 == self.at:
+            self._scale(optimizer, lr_scheduler, self.factor)
+        elif state.global_step + 1 == self.at + self.length:
+            self._scale(optimizer, lr_scheduler, 1.0 / self.factor)
 
 
 @dataclass
@@ -160,6 +255,24 @@ class RunSpec:
     weight_decay: float = 0.0
     seed: int = 42
     report_to: tuple = ()
+    # Everything below defaults to what the first samples (hf-stepped, hf-smooth) were made with.
+    arch: str = "gpt2"  # model built from a config: "gpt2" or "llama"
+    base_model: str | None = None  # a local folder (save_base_model) to load the model from instead
+    lora: dict | None = None  # peft.LoraConfig keyword arguments: train a LoRA adapter on the model
+    max_grad_norm: float = 1.0  # 0 turns clipping off
+    optim: str | None = None  # TrainingArguments.optim; None: the Trainer's default (AdamW)
+    nan_inf_filter: bool = True  # TrainingArguments.logging_nan_inf_filter
+    eval_batch_size: int = 64
+    trainer_cls: type | None = None  # overrides `sequential`
+    callbacks: tuple = ()
+    save_total_limit: int | None = None
+    tb_default_dir: bool = False  # True: the Trainer's own runs/<Mon DD_HH-MM-SS>_<host>; False: runs/<name>
+    wandb_project: str = "losscli-samples"
+    # The usual end of a fine-tuning script: save_model, save_metrics("train"/"eval"), save_state, evaluate and
+    # create_model_card(**model_card). None: only save_state (the first samples).
+    model_card: dict | None = None
+    keep: tuple = ()  # file names kept at the top level and in checkpoint-*/ besides trainer_state.json
+    drop_core_log: bool = False  # drop wandb-core's own debug log (see make_sample_logs.py: faketime)
 
 
 def train_run(spec: RunSpec) -> str:
@@ -169,7 +282,7 @@ def train_run(spec: RunSpec) -> str:
         shutil.rmtree(spec.output_dir)
     os.makedirs(spec.output_dir)
 
-    if "tensorboard" in spec.report_to:
+    if "tensorboard" in spec.report_to and not spec.tb_default_dir:
         # Same layout as the default (<output_dir>/runs/<name>) but a stable name.
         os.environ["TENSORBOARD_LOGGING_DIR"] = os.path.join(spec.output_dir, "runs", spec.name)
     else:
@@ -177,9 +290,17 @@ def train_run(spec: RunSpec) -> str:
     if "wandb" in spec.report_to:
         os.environ["WANDB_MODE"] = "offline"
         os.environ["WANDB_DIR"] = spec.output_dir
-        os.environ["WANDB_PROJECT"] = "losscli-samples"
+        os.environ["WANDB_PROJECT"] = spec.wandb_project
 
-    model = make_model(spec.vocab, spec.seq_len, spec.n_layer, spec.n_embd, spec.n_head, seed=spec.seed)
+    if spec.base_model:
+        set_seed(spec.seed)
+        model = AutoModelForCausalLM.from_pretrained(spec.base_model)
+    else:
+        model = build_model(spec.arch, spec.vocab, spec.seq_len, spec.n_layer, spec.n_embd, spec.n_head, spec.seed)
+    if spec.lora is not None:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **spec.lora))
 
     if spec.eval is None:
         eval_kw = {"eval_strategy": "no"}
@@ -194,16 +315,20 @@ def train_run(spec: RunSpec) -> str:
         num_train_epochs=spec.epochs,
         max_steps=spec.max_steps,
         per_device_train_batch_size=spec.batch_size,
-        per_device_eval_batch_size=64,
+        per_device_eval_batch_size=spec.eval_batch_size,
         gradient_accumulation_steps=spec.grad_accum,
         learning_rate=spec.lr,
         lr_scheduler_type=spec.scheduler,
         lr_scheduler_kwargs=spec.scheduler_kwargs or {},
         warmup_steps=spec.warmup_steps,
         weight_decay=spec.weight_decay,
+        max_grad_norm=spec.max_grad_norm,
+        **({"optim": spec.optim} if spec.optim else {}),
+        logging_nan_inf_filter=spec.nan_inf_filter,
         logging_strategy="steps",
         logging_steps=spec.logging_steps,
         save_strategy="epoch",
+        save_total_limit=spec.save_total_limit,
         report_to=list(spec.report_to) or "none",
         seed=spec.seed,
         data_seed=spec.seed,
@@ -212,11 +337,20 @@ def train_run(spec: RunSpec) -> str:
         disable_tqdm=True,
         **eval_kw,
     )
-    cls = SequentialTrainer if spec.sequential else Trainer
-    trainer = cls(model=model, args=args, train_dataset=spec.train, eval_dataset=spec.eval)
+    cls = spec.trainer_cls or (SequentialTrainer if spec.sequential else Trainer)
+    trainer = cls(
+        model=model,
+        args=args,
+        train_dataset=spec.train,
+        eval_dataset=spec.eval,
+        callbacks=list(spec.callbacks) or None,
+    )
     trainer.remove_callback(PrinterCallback)  # no per-step dicts on stdout
-    trainer.train()
-    trainer.save_state()  # final trainer_state.json in output_dir itself
+    result = trainer.train()
+    if spec.model_card is None:
+        trainer.save_state()  # final trainer_state.json in output_dir itself
+    else:
+        finish_run(trainer, result, spec.model_card)
 
     if "wandb" in spec.report_to:
         import wandb
@@ -224,34 +358,66 @@ def train_run(spec: RunSpec) -> str:
         if wandb.run is not None:
             wandb.finish()
         wandb.teardown()  # so the next run re-reads WANDB_DIR
-    strip_output_dir(spec.output_dir)
+    strip_output_dir(spec.output_dir, keep=spec.keep, drop_core_log=spec.drop_core_log)
     return os.path.join(spec.output_dir, "trainer_state.json")
 
 
-def strip_output_dir(output_dir: str) -> None:
+def finish_run(trainer: Trainer, result, card: dict) -> None:
+    """The end of a typical fine-tuning script (transformers' run_clm.py): save the model (config.json,
+    generation_config.json or adapter_config.json, weights, training_args.bin), train metrics
+    (train_results.json and all_results.json), the state, a final evaluation (eval_results.json) and the
+    model card README.md."""
+    trainer.save_model()
+    metrics = result.metrics
+    metrics["train_samples"] = len(trainer.train_dataset)
+    trainer.log_metrics("train", metrics)
+    trainer.save_metrics("train", metrics)
+    trainer.save_state()
+    if trainer.eval_dataset is not None:
+        metrics = trainer.evaluate()
+        metrics["eval_samples"] = len(trainer.eval_dataset)
+        try:
+            metrics["perplexity"] = math.exp(metrics["eval_loss"])
+        except OverflowError:
+            metrics["perplexity"] = float("inf")
+        trainer.log_metrics("eval", metrics)
+        trainer.save_metrics("eval", metrics)
+    trainer.create_model_card(**card)
+
+
+def strip_output_dir(output_dir: str, keep: tuple = (), drop_core_log: bool = False) -> None:
     """Keep only trainer_state.json files (top level and checkpoint-*/), the
-    TensorBoard runs/ folder and a trimmed wandb/ folder."""
+    TensorBoard runs/ folder, a trimmed wandb/ folder and the files named in
+    `keep` (top level and checkpoints)."""
+    kept = {"trainer_state.json", *keep}
     for entry in os.listdir(output_dir):
         p = os.path.join(output_dir, entry)
         if entry.startswith("checkpoint-") and os.path.isdir(p):
             for f in os.listdir(p):
-                if f != "trainer_state.json":
+                if f not in kept:
                     fp = os.path.join(p, f)
                     shutil.rmtree(fp) if os.path.isdir(fp) else os.remove(fp)
-        elif entry in ("trainer_state.json", "runs"):
+        elif entry in kept or entry == "runs":
             continue
         elif entry == "wandb":
-            trim_wandb_dir(p)
+            trim_wandb_dir(p, drop_core_log=drop_core_log)
         else:
             shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)
 
 
-def trim_wandb_dir(wandb_dir: str, max_log_bytes: int = 64 * 1024) -> None:
+def trim_wandb_dir(wandb_dir: str, max_log_bytes: int = 64 * 1024, drop_core_log: bool = False) -> None:
     """Keep run-*.wandb, files/ (whatever wandb wrote there: with wandb-core in
     offline mode that is output.log and requirements.txt only) and the small
     logs/debug*.log; drop tmp/, oversized logs and every absolute symlink
     (logs/debug-core.log points into ~/.cache). Relative symlinks (latest-run,
-    debug.log, debug-internal.log) are kept."""
+    debug.log, debug-internal.log) are kept. drop_core_log: also drop
+    debug-internal.log (written by the wandb-core service, a Go program whose
+    clock libfaketime does not reach) and its link."""
+    if drop_core_log:
+        for dirpath, _, filenames in os.walk(wandb_dir):
+            for name in filenames:
+                if name == "debug-internal.log":
+                    os.remove(os.path.join(dirpath, name))
     for dirpath, dirnames, filenames in os.walk(wandb_dir):
         for name in list(dirnames) + filenames:
             p = os.path.join(dirpath, name)
@@ -307,7 +473,7 @@ def summarize(state_path: str, k: int = 3) -> dict:
     with open(state_path) as f:
         state = json.load(f)
     hist = state["log_history"]
-    train = [(h["epoch"], h["step"], h["loss"]) for h in hist if "loss" in h]
+    train = [(h["epoch"], h["step"], h["loss"]) for h in hist if "loss" in h and math.isfinite(h["loss"])]
     evals = [(h["epoch"], h["step"], h["eval_loss"]) for h in hist if "eval_loss" in h]
     by_epoch: dict[int, list[float]] = {}
     for ep, _, loss in train:
@@ -353,7 +519,7 @@ def summarize(state_path: str, k: int = 3) -> dict:
 
 def format_summary(name: str, s: dict) -> str:
     lines = [
-        f"== {name}: {s['points']} train points, global_step={s['global_step']}, "
+        f"== {name}: {s['points']} finite train points, global_step={s['global_step']}, "
         f"epoch={s['final_epoch']:.4g}, points/epoch={list(s['points_per_epoch'].values())}"
     ]
     lines.append("   epoch mean train loss: " + ", ".join(f"e{e + 1}={m:.3f}" for e, m in s["epoch_means"].items()))
