@@ -16,8 +16,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import SAMPLE_LOGS, corpus
-from typer.testing import CliRunner
 
 from losscli.cli import ExitStatus, app
 

@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import DATA, REQUIRED_KEYS, SAMPLE_LOGS, corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from losscli.cli import ExitStatus, app
 from losscli.parsers import all_formats

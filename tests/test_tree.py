@@ -20,7 +20,8 @@
       .hidden/run/, node_modules/pkg/  good runs, walked only with --hidden
 
 Every good run gets its verdict, every problem is one line on stderr that names its path, the exit code is the
-documented one, and the output is the same every time, with one job or two.
+documented one (a folder that cannot be listed is an input that could not be read: exit 1; entries skipped on
+purpose are warnings), and the output is the same every time, with one job or two.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import SAMPLE_LOGS, corpus
-from typer.testing import CliRunner
 
 from losscli.cli import ExitStatus, app
 from losscli.parsers import all_formats
@@ -166,15 +167,15 @@ def test_every_good_run_has_its_verdict_and_every_problem_one_line(tree: Path) -
         [record] = [r for r in records if r["run"] == broken]
         assert record["verdict"] == "error" and record["error"] and f"error: {record['error']}" == line
     odd_entries = (
-        ("nest/inner/loop", "loop"),
-        ("dangling", "broken link"),
-        ("pipe", "not a regular file"),
-        ("socket", "not a regular file"),
-        ("locked", "ermission denied"),
+        ("nest/inner/loop", "loop", "warning"),
+        ("dangling", "broken link", "warning"),
+        ("pipe", "not a regular file", "warning"),
+        ("socket", "not a regular file", "warning"),
+        ("locked", "ermission denied", "error"),  # a run may hide in it: an input that could not be read
     )
-    for odd, what in odd_entries:
+    for odd, what, level in odd_entries:
         [line] = lines_naming(problems, tree / odd)
-        assert line.startswith("warning: ") and what in line, line
+        assert line.startswith(f"{level}: ") and what in line, line
     assert not lines_naming(lines, tree / "notes"), "plain notes are not logs and need no message"
     named = {
         p
@@ -211,8 +212,27 @@ def test_the_output_is_the_same_every_time_and_with_any_number_of_jobs(tree: Pat
     assert runs == sorted(runs, key=lambda r: r.split(":")[0].split("/")), "folders are walked sorted"
 
 
-def test_include_and_exclude_globs(tree: Path) -> None:
+def test_a_folder_that_cannot_be_listed_fails_the_run_even_when_all_else_is_good(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, records, lines = classify(str(tree), "-j", "1", "--include", "hf-*")
+    assert {r["verdict"] for r in records} <= {"stepped", "smooth"}
+    assert result.exit_code == ExitStatus.RUN_FAILED
+    [line] = lines_naming(problem_lines(lines), tree / "locked")
+    assert line.startswith("error: ") and "ermission denied" in line
+    unlock(tree, monkeypatch)
+    result, _, lines = classify(str(tree), "-j", "1", "--include", "hf-*")
+    assert result.exit_code == ExitStatus.OK and not lines_naming(lines, tree / "locked")
+
+
+def unlock(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()
+    (tree / "locked").chmod(stat.S_IRWXU)
+
+
+def test_include_and_exclude_globs(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a glob matches the run's path below the root, its full path or its name; `*` also matches `/`
+    unlock(tree, monkeypatch)
     result, records, lines = classify(str(tree), "-j", "1", "--include", "hf-*")
     assert {r["run"] for r in records} == {run for run in GOOD if run.startswith(("hf-", "exports/hf-"))}
     assert result.exit_code == ExitStatus.OK
@@ -223,6 +243,7 @@ def test_include_and_exclude_globs(tree: Path) -> None:
     assert {"alpaca", "hf-stepped", "hf-smooth", "llama-factory"} <= runs
     # the odd entries still warn, but only --strict makes warnings fail
     assert result.exit_code == ExitStatus.OK and problem_lines(lines)
+    assert all(line.startswith("warning: ") for line in problem_lines(lines))
     strict, _, _ = classify(str(tree), "-j", "1", "--exclude", "broken/*", "--exclude", "*.csv", "--strict")
     assert strict.exit_code == ExitStatus.RUN_FAILED
 
