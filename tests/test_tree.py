@@ -40,7 +40,6 @@ from click.testing import CliRunner
 from conftest import SAMPLE_LOGS, corpus
 
 from losscli.cli import ExitStatus, app
-from losscli.parsers import all_formats
 
 runner = CliRunner()
 ROOT_USER = os.geteuid() == 0
@@ -52,11 +51,18 @@ GOOD = {  # run label -> verdict, as `classify sample_logs/` and the corpus labe
     "hf-stepped": "stepped",
     "hf-stepped/wandb/offline-run-20261124_200204-gbb776vp": "stepped",
     "exports/hf-stepped_history.csv": "stepped",
+    "hf-stepped/runs/hf-stepped": "stepped",
+    "hf-smooth/runs/hf-smooth": "smooth",
 }
-GOOD_FORMATS = {"trainer_state", "trainer_log", "lightning_csv", "wandb_run", "wandb_history", "wandb_csv"}
-if "tensorboard" in {f.name for f in all_formats()}:
-    GOOD.update({"hf-stepped/runs/hf-stepped": "stepped", "hf-smooth/runs/hf-smooth": "smooth"})
-    GOOD_FORMATS.add("tensorboard")
+GOOD_FORMATS = {
+    "trainer_state",
+    "trainer_log",
+    "lightning_csv",
+    "wandb_run",
+    "wandb_history",
+    "wandb_csv",
+    "tensorboard",
+}
 BROKEN = ("broken/truncated", "broken/empty", "broken/binary", "broken/wandb/run-x")
 HIDDEN = (".hidden/run", "node_modules/pkg")
 
@@ -282,13 +288,12 @@ def test_show_walks_the_same_tree_without_tracebacks(tree: Path) -> None:
     assert len(lines_naming(result.stderr.splitlines(), tree / "nest/inner/loop")) == 1
 
 
-# --- bugs: strictly xfailed; see tests/test_robustness.py for the rest, and the report for the patches ------
+# --- bugs found once, each kept as a test so that it stays fixed ---------------------------------------------
 
 
 def test_a_bad_csv_anywhere_does_not_take_the_good_runs_down(tree: Path) -> None:
-    # lightning_csv._header runs csv.reader on the first line of every *.csv the walk meets, without catching
-    # csv.Error: a bare CR there raises out of find_sources, and classify prints one "unexpected failure" line
-    # that names no file, and no verdict at all.
+    # a bare CR in the first line of any *.csv the walk met once raised csv.Error out of the walk: one
+    # "unexpected failure" line that named no file, and no verdict at all
     write(tree / "notes" / "table.csv", b"when\rwhat\n1,2\n")
     result, records, lines = classify(str(tree), "-j", "1")
     assert {r["run"] for r in records} >= set(GOOD)
@@ -297,17 +302,16 @@ def test_a_bad_csv_anywhere_does_not_take_the_good_runs_down(tree: Path) -> None
 
 
 def test_an_empty_lightning_metrics_csv_is_reported(tree: Path) -> None:
-    # A crashed Lightning run leaves an empty (or header-cut) `lightning_logs/version_N/metrics.csv`. The
-    # Lightning claim looks only at the header, so the file is passed over without a word, unlike an empty
-    # trainer_state.json. Fix: claim `metrics.csv` under a `version_<n>` folder by its name.
+    # a crashed Lightning run leaves an empty (or header-cut) `lightning_logs/version_N/metrics.csv`; a claim by
+    # its header alone once passed it over without a word, unlike an empty trainer_state.json
     write(tree / "lightning_logs" / "version_1" / "metrics.csv", b"")
     _, records, lines = classify(str(tree), "-j", "1")
     assert len(lines_naming(problem_lines(lines), tree / "lightning_logs" / "version_1" / "metrics.csv")) == 1
 
 
 def test_a_message_names_the_path_exactly_as_it_is(tmp_path: Path) -> None:
-    # cli._err prints with a rich Console whose emoji codes are on: "run:smile:" comes out as "run😄", so the
-    # line no longer names the file. Fix: Console(stderr=True, highlight=False, emoji=False).
+    # a rich Console with its emoji codes on once printed "run:smile:" as "run😄": the line no longer named the
+    # file
     write(tmp_path / "run:smile:" / "trainer_state.json", b"")
     _, _, lines = classify(str(tmp_path), "-j", "1")
     assert any(str(tmp_path / "run:smile:" / "trainer_state.json") in line for line in lines), lines
