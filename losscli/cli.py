@@ -181,12 +181,16 @@ def _tolerant_stdout() -> None:
         reconfigure(errors="backslashreplace")
 
 
-def _table_console() -> Console:
+def _table_console(file: Any = None) -> Console:
     """The stdout console: the terminal's width on a terminal; unbounded in a pipe, so that no row is cut."""
     from rich.console import Console
 
-    out = Console(highlight=False, emoji=False)
-    return out if out.is_terminal else Console(highlight=False, emoji=False, width=100_000)
+    class Stdout(Console):
+        def on_broken_pipe(self) -> None:  # rich would exit with 1: let `handled` end as Unix tools do
+            raise BrokenPipeError
+
+    out = Stdout(file=file, highlight=False, emoji=False)
+    return out if out.is_terminal else Stdout(file=file, highlight=False, emoji=False, width=100_000)
 
 
 def _write_summary(session: Session, table: bool, extra: str = "") -> None:

@@ -274,6 +274,21 @@ def test_a_closed_pipe_ends_quietly_with_the_sigpipe_code(tmp_path: Path) -> Non
     assert err == "", err
 
 
+class ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("command", ["classify", "show"])
+def test_a_table_into_a_closed_pipe_ends_with_the_sigpipe_code(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import losscli.cli
+
+    real = losscli.cli._table_console
+    monkeypatch.setattr(losscli.cli, "_table_console", lambda: real(file=ClosedPipe()))
+    result = runner.invoke(app, [command, str(corpus("ts-kgllm"))])
+    assert result.exit_code == ExitStatus.CLOSED_PIPE and result.stderr == ""
+
+
 # --- streaming ---------------------------------------------------------------------------------------------------
 
 
