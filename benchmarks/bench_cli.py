@@ -2,6 +2,9 @@
 
     python benchmarks/bench_cli.py             # everything (about 10 minutes; ~0.7 GB of inputs in a tmp dir)
     python benchmarks/bench_cli.py --quick     # small sizes and few repeats, under a minute
+
+Section (c) also checks that JSON Lines and CSV stream: the first record comes as early from 1,000 runs as from
+100, and the peak memory of one process does not grow with the number of runs.
     python benchmarks/bench_cli.py --keep DIR  # keep the generated inputs in DIR and reuse them next time
 
 Every figure is a fresh process of the `losscli` entry point installed next to the Python running this
@@ -85,6 +88,18 @@ def interleaved(commands: dict[str, list[str]], repeat: int) -> dict[str, list[S
         for name, cmd in commands.items():
             runs[name].append(spawn(cmd))
     return runs
+
+
+def first_line(cmd: list[str]) -> tuple[float, float]:
+    """Seconds from spawn to the first line on stdout, and to exit."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    first = time.perf_counter() - start
+    proc.stdout.read()
+    proc.wait()
+    return first, time.perf_counter() - start
 
 
 def median(samples: list[Sample]) -> float:
@@ -407,6 +422,25 @@ def _run(
             "aim: ~1 (linear)",
             growth <= 1.25,
         )
+    section("    streaming: memory and the first record (-j 1, one process, so that its peak is the whole)")
+    for fmt in ("jsonl", "csv"):
+        peaks = {}
+        for n in trees:
+            cmd = [LOSSCLI, "classify", str(work / f"tree-{n}"), "-f", fmt, "-j", "1"]
+            peaks[n] = max(spawn(cmd, stdout=work / f"out.{fmt}").rss_mb for _ in range(1 if quick else 2))
+        row(
+            f"peak memory, -f {fmt}: {large} runs vs {small}",
+            f"{peaks[large]:.0f} MB vs {peaks[small]:.0f} MB",
+            "aim: flat (<= 1.1x)",
+            peaks[large] <= 1.1 * peaks[small],
+        )
+    firsts = {n: first_line([LOSSCLI, "classify", str(work / f"tree-{n}"), "-f", "jsonl"]) for n in trees}
+    row(
+        f"first record: {large} runs vs {small} (all cores)",
+        f"{firsts[large][0]:.2f} s of {firsts[large][1]:.1f} vs {firsts[small][0]:.2f} s of {firsts[small][1]:.1f}",
+        "aim: as early (<= 1.5x)",
+        firsts[large][0] <= 1.5 * firsts[small][0],
+    )
 
     section(f"(d) `classify archive/*/` over {folders} checkpoint folders vs a shell loop of separate calls")
     paths = archive(work / "archive", folders)

@@ -72,7 +72,7 @@ def results(count: int) -> list[RunResult]:
                 run=run.name,
                 path=str(run.path),
                 format=run.format,
-                analysis=analyze(run, settings),
+                analysis=analyze(run, settings=settings),
                 curves=display_curves(run),
             )
         )
@@ -130,7 +130,7 @@ def main() -> None:
             best = float("inf")
             for _ in range(3):
                 t = time.perf_counter()
-                write_html(pool[:n], path)
+                write_html(pool[:n], path=path)
                 best = min(best, time.perf_counter() - t)
             line = f"{n:>5} {path.stat().st_size / 1e6:>8.1f} {best:>8.2f}"
             if args.browser:

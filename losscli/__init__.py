@@ -1,6 +1,7 @@
 """losscli: tell, for every training run, whether its loss curve is smooth or stepped at epoch boundaries.
 
-The public API (`load`, `classify`, `analyze`) is imported lazily so that `losscli --version` stays instant.
+The public API (`load`, `classify`, `iter_results`, `analyze`) is imported lazily so that `losscli --version`
+stays instant.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from typing import Any
 
 from losscli._version import __version__
 
-__all__ = ["__version__", "analyze", "classify", "load"]
+__all__ = ["__version__", "analyze", "classify", "iter_results", "load"]
 
 
 def __getattr__(name: str) -> Any:
     import importlib
 
-    if name in ("load", "classify"):
+    if name in ("load", "classify", "iter_results"):
         return getattr(importlib.import_module("losscli.api"), name)
     if name == "analyze":
         return importlib.import_module("losscli.analysis.classify").analyze

@@ -1,21 +1,26 @@
-"""The library API the CLI is a thin layer over: load runs, classify them, in parallel, without printing.
+"""The library API the CLI is a thin layer over: load runs, judge them, in parallel, without printing.
 
 >>> import losscli
 >>> runs = losscli.load("sample_logs/hf-stepped")
 >>> losscli.analyze(runs[0]).verdict
 'stepped'
+
+`iter_results` yields each run's result as soon as it and every result before it are done, in walk order, with
+memory that does not grow with the number of runs; `classify` collects them all into an `Outcome`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from losscli.analysis.result import RunResult
-from losscli.discover import WalkOptions, find_sources
+from losscli.discover import Located, Problem, WalkOptions, find_sources
+from losscli.discover import walk as walk_sources
 from losscli.errors import LossCliError
 from losscli.frame import EVAL_LOSS, TRAIN_LOSS
 from losscli.parsers import get_format
@@ -28,18 +33,20 @@ if TYPE_CHECKING:
 
 @dataclass
 class Outcome:
-    """Every run's result in a stable order, and the problems met while finding runs."""
+    """Every run's result in a stable order, and the problems met while finding runs: `warnings` for entries
+    skipped on purpose, `errors` for folders and files that could not be read."""
 
     results: list[RunResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
-def load(path: str | Path, read_options: ReadOptions | None = None, walk: WalkOptions | None = None) -> list[Run]:
+def load(path: str | Path, *, read_options: ReadOptions | None = None, walk: WalkOptions | None = None) -> list[Run]:
     """Every run found under `path` (a file or a folder), read into the common frame.
 
     Unreadable runs raise `ParseError`; use `classify` to get them as error results instead.
     """
-    found = find_sources([path], walk)
+    found = find_sources([path], options=walk)
     runs: list[Run] = []
     for source, root in found.sources:
         runs.extend(_read(source, root, read_options or ReadOptions()))
@@ -48,6 +55,7 @@ def load(path: str | Path, read_options: ReadOptions | None = None, walk: WalkOp
 
 def classify(
     paths: Iterable[str | Path],
+    *,
     settings: Settings | None = None,
     walk: WalkOptions | None = None,
     read_options: ReadOptions | None = None,
@@ -55,60 +63,112 @@ def classify(
     on_progress: Callable[[int, int], None] | None = None,
     display_points: int = 2000,
 ) -> Outcome:
-    """Find, read and judge every run under `paths`. One job per core by default; order never depends on jobs.
+    """Find, read and judge every run under `paths`: `iter_results` collected, with the problems met."""
+    outcome = Outcome()
 
-    Each result carries its curves thinned to `display_points` for plots and sparklines (0: none, which keeps
-    memory flat over thousands of runs when only the verdicts are wanted)."""
-    from losscli.analysis.settings import Settings
+    def note(problem: Problem) -> None:
+        (outcome.errors if problem.error else outcome.warnings).append(problem.message)
 
-    found = find_sources(paths, walk)
-    settings = settings or Settings()
-    read_options = read_options or ReadOptions()
-    outcome = Outcome(warnings=list(found.warnings))
-    work = found.sources
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    if jobs == 1 or len(work) < 2:
-        for i, (source, root) in enumerate(work, 1):
-            outcome.results.extend(judge_source(source, root, settings, read_options, display_points))
-            if on_progress:
-                on_progress(i, len(work))
-        return outcome
-    from concurrent.futures import ProcessPoolExecutor
-
-    import losscli.analysis.classify  # noqa: F401  (loaded once here, inherited by forked workers)
-    import losscli.curves  # noqa: F401
-
-    args = [(source, root, settings, read_options, display_points) for source, root in work]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-        futures = [pool.submit(judge_source, *a) for a in args]
-        for i, future in enumerate(futures, 1):
-            outcome.results.extend(_result_or_retry(future, args[i - 1]))
-            if on_progress:
-                on_progress(i, len(work))
+    outcome.results.extend(
+        iter_results(
+            paths,
+            settings=settings,
+            walk=walk,
+            read_options=read_options,
+            jobs=jobs,
+            on_progress=on_progress,
+            on_problem=note,
+            display_points=display_points,
+        )
+    )
     return outcome
 
 
-def _result_or_retry(future: Any, args: tuple) -> list[RunResult]:
-    """A worker's results; when a worker died (out of memory, a crash in a reader) the pool is broken for every
-    run still pending, so each of those is judged again alone, in a fresh process: only the culprit fails."""
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+def iter_results(
+    paths: Iterable[str | Path],
+    *,
+    settings: Settings | None = None,
+    walk: WalkOptions | None = None,
+    read_options: ReadOptions | None = None,
+    jobs: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+    display_points: int = 2000,
+) -> Iterator[RunResult]:
+    """Each run's result under `paths`, in walk order, as soon as it and every one before it are done.
 
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        pass
-    source, root = args[0], args[1]
-    try:
-        with ProcessPoolExecutor(max_workers=1) as solo:
-            return solo.submit(judge_source, *args).result()
-    except Exception as exc:
-        message = f"{source.path}: the process reading it stopped ({type(exc).__name__})"
-        return [RunResult(run_label(source.path, root), str(source.path), source.format, None, error=message)]
+    One job per core by default; the order never depends on the jobs. `on_problem` hears, in the same order,
+    what the walk met (entries skipped, folders that could not be read); `on_progress(done, found)` after each
+    source. Each result carries its curves thinned to `display_points` for plots and sparklines (0: none).
+    A path that does not exist raises `UsageError` at once, before anything is yielded."""
+    from losscli.analysis.settings import Settings
+
+    items = walk_sources(paths, options=walk)  # checks the paths now, not at the first next()
+    judge = partial(
+        _judge_located,
+        settings=settings or Settings(),
+        read_options=read_options or ReadOptions(),
+        display_points=display_points,
+    )
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    return _results(items, judge, jobs, on_progress, on_problem)
+
+
+def _results(
+    items: Iterator[Problem | Located],
+    judge: Callable[[Located], list[RunResult]],
+    jobs: int,
+    on_progress: Callable[[int, int], None] | None,
+    on_problem: Callable[[Problem], None] | None,
+) -> Iterator[RunResult]:
+    from losscli.parallel import ordered_map
+
+    found = 0
+
+    def counted(items: Iterator[Problem | Located]) -> Iterator[Problem | Located]:
+        nonlocal found
+        for item in items:
+            found += not isinstance(item, Problem)
+            yield item
+
+    if jobs > 1:
+        import losscli.analysis.classify  # noqa: F401  (loaded once here, inherited by forked workers)
+        import losscli.curves  # noqa: F401
+
+    done = 0
+    for out in ordered_map(
+        judge,
+        counted(items),
+        jobs=jobs,
+        is_work=lambda item: not isinstance(item, Problem),
+        on_crash=_crashed,
+    ):
+        if isinstance(out, Problem):
+            if on_problem:
+                on_problem(out)
+            continue
+        done += 1
+        if on_progress:
+            on_progress(done, found)
+        yield from out
+
+
+def _crashed(located: Located, exc: BaseException) -> list[RunResult]:
+    """The result of a source whose reading killed its process even when read alone."""
+    source, root = located
+    message = f"{source.path}: the process reading it stopped ({type(exc).__name__})"
+    return [RunResult(run_label(source.path, root=root), str(source.path), source.format, None, error=message)]
+
+
+def _judge_located(
+    located: Located, *, settings: Settings, read_options: ReadOptions, display_points: int
+) -> list[RunResult]:
+    source, root = located
+    return judge_source(source, root=root, settings=settings, read_options=read_options, display_points=display_points)
 
 
 def judge_source(
-    source: Source, root: Path, settings: Settings, read_options: ReadOptions, display_points: int = 2000
+    source: Source, *, root: Path, settings: Settings, read_options: ReadOptions, display_points: int = 2000
 ) -> list[RunResult]:
     """Read one source and analyse each run in it; a failure becomes an error result, never an exception.
 
@@ -140,7 +200,7 @@ def _judge_source(
     from losscli.analysis.classify import analyze
     from losscli.curves import display_curves
 
-    label = run_label(source.path, root)
+    label = run_label(source.path, root=root)
     try:
         runs = _read(source, root, read_options)
     except LossCliError as exc:
@@ -160,7 +220,7 @@ def _judge_source(
             "curves": display_curves(run, display_points) if display_points else {},
         }
         try:
-            results.append(RunResult(analysis=analyze(run, settings), **common))
+            results.append(RunResult(analysis=analyze(run, settings=settings), **common))
         except Exception as exc:
             results.append(RunResult(analysis=None, error=f"{run.path}: analysis failed ({exc})", **common))
     return results
@@ -170,14 +230,14 @@ def _read(source: Source, root: Path, read_options: ReadOptions) -> list[Run]:
     from losscli.log_checks import check_run
 
     runs = get_format(source.format).read(source, read_options)
-    label = run_label(source.path, root)
+    label = run_label(source.path, root=root)
     for run in runs:
         run.name = f"{label}:{run.name}" if len(runs) > 1 else label
         check_run(run)
     return runs
 
 
-def run_label(path: Path, root: Path) -> str:
+def run_label(path: Path, *, root: Path) -> str:
     """A run's name: its path below the folder the user named (the folder's own name when it is the run)."""
     try:
         rel = path.relative_to(root)

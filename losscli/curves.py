@@ -51,9 +51,12 @@ def _min_max_indices(step: Any, value: Any, buckets: int) -> Any:
     return np.unique(keep)
 
 
-def sparkline(values: list[float], width: int = 24) -> str:
-    """A unicode sparkline of `values`, averaged into `width` cells."""
-    blocks = "▁▂▃▄▅▆▇█"
+BLOCKS = "▁▂▃▄▅▆▇█"
+ASCII_BLOCKS = "_.-~=+*#"  # for a console that cannot print the blocks (an ASCII or Latin-1 terminal)
+
+
+def sparkline(values: list[float], width: int = 24, *, blocks: str = BLOCKS) -> str:
+    """A sparkline of `values`, averaged into `width` cells, drawn with the 8 `blocks` (lowest first)."""
     if not values:
         return ""
     n = len(values)

@@ -1,38 +1,60 @@
-"""Find the runs under the paths a user gives, in the same order every time.
+"""Find the runs under the paths a user gives, in the same order every time, one at a time.
 
 The walk visits folders in sorted name order, depth first. In each folder the formats are asked, in registry
 order, whether the folder itself holds runs (a TensorBoard log dir, a Trainer output folder, a wandb run folder);
 entries a claim uses are not visited again. Loose files left over are offered to each format by name and first
 bytes. Sub-folders are walked next, except hidden ones and dependency or cache folders (`node_modules`,
 `__pycache__`, `site-packages`, ...) unless `include_hidden` is set. Symbolic links to folders are followed once:
-a folder already visited (same device and inode) is skipped, so link loops end. Entries that cannot be read, and
-sockets, pipes and devices, are skipped with a warning.
+a folder already visited (same device and inode) is skipped, so link loops end.
+
+What the walk meets on the way is a `Problem`, in walk order with the runs: an entry it skips on purpose (a link
+loop, a broken link, a socket, pipe or device) is a warning; a folder or file it cannot list or read is an error,
+because a run may hide there. The walk is a generator, so that the first run is judged (and printed) while the
+rest of a large tree is still being walked.
+
+A file named on the command line is the run its folder makes of it when a format claims the folder for that file
+(`a/trainer_state.json` is the run `a`, as `classify a/` names it); other files (exports, `metrics.csv`) are named
+with their folder (`version_0/metrics.csv`), so that two files of the same name stay two names.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from losscli.errors import UsageError
 from losscli.parsers import all_formats
-from losscli.parsers.base import HEAD_BYTES, Source
+from losscli.parsers.base import HEAD_BYTES, Format, Source
 
 NOISE_DIRS = frozenset(
     {"node_modules", "__pycache__", "site-packages", ".git", "venv", ".venv", ".tox", ".ipynb_checkpoints"}
 )
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Something met while finding runs: an entry skipped on purpose (a warning), or one that could not be
+    listed or read (an error: an input losscli could not read)."""
+
+    message: str
+    error: bool = False
+
+
+Located = tuple[Source, Path]  # a run source and the input root it was found under (its name is relative to it)
+
+
 @dataclass
 class Found:
     """The sources found, each with the input root it was found under, and the problems met on the way."""
 
-    sources: list[tuple[Source, Path]] = field(default_factory=list)
+    sources: list[Located] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -43,36 +65,54 @@ class WalkOptions:
     formats: tuple[str, ...] = ()
 
 
-def find_sources(paths: Iterable[str | Path], options: WalkOptions | None = None) -> Found:
-    """Every run source under `paths`, deduplicated, in a deterministic order."""
-    options = options or WalkOptions()
+def find_sources(paths: Iterable[str | Path], *, options: WalkOptions | None = None) -> Found:
+    """Every run source under `paths`, deduplicated, in a deterministic order, with the problems met."""
     found = Found()
+    for item in walk(paths, options=options):
+        if isinstance(item, Problem):
+            (found.errors if item.error else found.warnings).append(item.message)
+        else:
+            found.sources.append(item)
+    return found
+
+
+def walk(paths: Iterable[str | Path], *, options: WalkOptions | None = None) -> Iterator[Problem | Located]:
+    """The run sources under `paths` and the problems met, in walk order, as they are found.
+
+    Every path is checked before the walk starts: one that does not exist raises `UsageError` here, not
+    half-way through the output."""
+    roots = [Path(raw) for raw in paths]
+    return _walk_all(roots, [_mode(root) for root in roots], options or WalkOptions())
+
+
+def _mode(root: Path) -> int:
+    try:
+        return root.stat().st_mode
+    except OSError as exc:
+        raise UsageError(f"{root}: {exc.strerror or 'cannot be read'}") from None
+
+
+def _walk_all(roots: list[Path], modes: list[int], options: WalkOptions) -> Iterator[Problem | Located]:
     seen_dirs: set[tuple[int, int]] = set()
     seen_sources: set[Path] = set()
     formats = [f for f in all_formats() if not options.formats or f.name in options.formats]
-
-    def add(source: Source, root: Path) -> None:
-        key = Path(os.path.realpath(source.path))
-        if key in seen_sources or not _selected(source.path, root, options):
-            return
-        seen_sources.add(key)
-        found.sources.append((source, root))
-
-    for raw in paths:
-        root = Path(raw)
-        try:
-            info = root.stat()
-        except OSError as exc:
-            raise UsageError(f"{raw}: {exc.strerror or 'cannot be read'}") from None
-        if stat.S_ISDIR(info.st_mode):
-            _walk(root, root, formats, options, seen_dirs, found, add)
-        elif stat.S_ISREG(info.st_mode):
-            source = _claim_loose_file(root, formats, found.warnings, explicit=True)
-            if source is not None:
-                add(source, root.parent)
+    for root, mode in zip(roots, modes):
+        if stat.S_ISDIR(mode):
+            items = _walk_folder(root, formats, options, seen_dirs)
+        elif stat.S_ISREG(mode):
+            items = _named_file(root, formats)
         else:
-            found.warnings.append(f"{raw}: not a file or folder; skipped")
-    return found
+            items = iter([Problem(f"{root}: not a file or folder; skipped")])
+        for item in items:
+            if isinstance(item, Problem):
+                yield item
+                continue
+            source, base = item
+            key = Path(os.path.realpath(source.path))
+            if key in seen_sources or not _selected(source.path, base, options):
+                continue
+            seen_sources.add(key)
+            yield item
 
 
 def _selected(path: Path, root: Path, options: WalkOptions) -> bool:
@@ -88,19 +128,37 @@ def _selected(path: Path, root: Path, options: WalkOptions) -> bool:
     return not any(fnmatch.fnmatch(c, pat) for pat in options.exclude for c in candidates)
 
 
-def _walk(
-    folder: Path,
-    root: Path,
-    formats: list,
-    options: WalkOptions,
-    seen_dirs: set[tuple[int, int]],
-    found: Found,
-    add: Callable[[Source, Path], None],
-) -> None:
+def _named_file(path: Path, formats: list[Format]) -> Iterator[Problem | Located]:
+    """A file named on the command line: the run its folder makes of it, else a loose file named with its
+    folder (the root is the folder above its own)."""
+    folder = path.parent
+    base = folder.parent
+    for fmt in formats:
+        try:
+            claim = fmt.claim_folder(folder, [path.name], [])
+        except OSError as exc:
+            yield Problem(f"{path}: {exc.strerror or 'cannot be read'}", error=True)
+            return
+        if claim is not None and claim.sources:
+            for source in claim.sources:
+                yield source, base
+            return
+    problems: list[Problem] = []
+    loose = _claim_loose_file(path, formats, problems, explicit=True)
+    yield from problems
+    if loose is not None:
+        yield loose, base
+
+
+def _walk_folder(
+    folder: Path, formats: list[Format], options: WalkOptions, seen_dirs: set[tuple[int, int]]
+) -> Iterator[Problem | Located]:
     stack = [folder]
     while stack:
         current = stack.pop()
-        listing = _list(current, seen_dirs, found.warnings)
+        problems: list[Problem] = []
+        listing = _list(current, seen_dirs, problems)
+        yield from problems
         if listing is None:
             continue
         files, dirs = listing
@@ -113,15 +171,17 @@ def _walk(
             if claim is None:
                 continue
             for source in claim.sources:
-                add(source, root)
+                yield source, folder
             used_files |= claim.used_files
             used_dirs |= claim.used_dirs
         for name in files:
             if name in used_files:
                 continue
-            source = _claim_loose_file(current / name, formats, found.warnings, explicit=False)
-            if source is not None:
-                add(source, root)
+            problems = []
+            loose = _claim_loose_file(current / name, formats, problems, explicit=False)
+            yield from problems
+            if loose is not None:
+                yield loose, folder
         walk_next = [
             d
             for d in dirs
@@ -130,17 +190,21 @@ def _walk(
         stack.extend(current / d for d in reversed(walk_next))
 
 
-def _list(folder: Path, seen_dirs: set[tuple[int, int]], warnings: list[str]) -> tuple[list[str], list[str]] | None:
+def _unreadable(path: Path, exc: OSError, what: str) -> Problem:
+    return Problem(f"{path}: {exc.strerror or what}; skipped", error=True)
+
+
+def _list(folder: Path, seen_dirs: set[tuple[int, int]], problems: list[Problem]) -> tuple[list[str], list[str]] | None:
     """Sorted file and folder names of `folder`, or None if it was seen already or cannot be read."""
     try:
         info = folder.stat()
     except OSError as exc:
-        warnings.append(f"{folder}: {exc.strerror or 'cannot be read'}; skipped")
+        problems.append(_unreadable(folder, exc, "cannot be read"))
         return None
     key = (info.st_dev, info.st_ino)
     if key in seen_dirs:
         if folder.is_symlink():
-            warnings.append(f"{folder}: link to a folder already visited (a link loop?); skipped")
+            problems.append(Problem(f"{folder}: link to a folder already visited (a link loop?); skipped"))
         return None
     seen_dirs.add(key)
     files: list[str] = []
@@ -151,37 +215,41 @@ def _list(folder: Path, seen_dirs: set[tuple[int, int]], warnings: list[str]) ->
                 try:
                     mode = entry.stat().st_mode
                 except OSError as exc:
-                    kind = "broken link" if entry.is_symlink() else (exc.strerror or "cannot be read")
-                    warnings.append(f"{folder / entry.name}: {kind}; skipped")
+                    if entry.is_symlink() and exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                        problems.append(Problem(f"{folder / entry.name}: broken link; skipped"))
+                    else:
+                        problems.append(_unreadable(folder / entry.name, exc, "cannot be read"))
                     continue
                 if stat.S_ISDIR(mode):
                     dirs.append(entry.name)
                 elif stat.S_ISREG(mode):
                     files.append(entry.name)
                 else:
-                    warnings.append(f"{folder / entry.name}: not a regular file (socket, pipe or device); skipped")
+                    problems.append(
+                        Problem(f"{folder / entry.name}: not a regular file (socket, pipe or device); skipped")
+                    )
     except OSError as exc:
-        warnings.append(f"{folder}: {exc.strerror or 'cannot be listed'}; skipped")
+        problems.append(_unreadable(folder, exc, "cannot be listed"))
         return None
     return sorted(files), sorted(dirs)
 
 
-def _claim_loose_file(path: Path, formats: list, warnings: list[str], explicit: bool) -> Source | None:
+def _claim_loose_file(path: Path, formats: list[Format], problems: list[Problem], explicit: bool) -> Source | None:
     """Offer one file to each format; the first that recognises it gets it."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(HEAD_BYTES)
     except OSError as exc:
-        warnings.append(f"{path}: {exc.strerror or 'cannot be read'}; skipped")
+        problems.append(_unreadable(path, exc, "cannot be read"))
         return None
     for fmt in formats:
         try:
             claimed = fmt.claim_file(path, head)
         except Exception as exc:  # a format's sniffing bug must not stop the walk
-            warnings.append(f"{path}: could not be recognised ({type(exc).__name__}: {exc}); skipped")
+            problems.append(Problem(f"{path}: could not be recognised ({type(exc).__name__}: {exc})", error=True))
             return None
         if claimed:
             return Source(fmt.name, path, (path,))
     if explicit:
-        warnings.append(f"{path}: not a training log losscli can read; skipped")
+        problems.append(Problem(f"{path}: not a training log losscli can read; skipped"))
     return None

@@ -3,6 +3,7 @@ terminal (FORCE_COLOR, which rich reads) and a terminal with NO_COLOR."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import shutil
@@ -10,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import corpus
 from rich.console import Console
-from typer.testing import CliRunner
 
 from losscli.analysis.result import Analysis, Boundary, EvalFinding, RunResult
 from losscli.cli import ExitStatus, app
-from losscli.report.table import render_table, summary_line
+from losscli.report.table import eval_cell, render_table, summary_line
 
 BOX = re.compile("[\u2500-\u257f]")  # box drawing; the sparkline's blocks (U+2581..U+2588) are not in it
 COLOUR = re.compile(r"\x1b\[[0-9;]*(?:3[0-9]|9[0-7]|4[0-9]|10[0-7])(?:;[0-9;]*)?m")  # an SGR setting a colour
@@ -108,7 +109,7 @@ runs/c-broken   tensorboard                    error                            
 
 def render(results: list[RunResult], **console: object) -> str:
     out = io.StringIO()
-    render_table(results, Console(file=out, **console))  # type: ignore[arg-type]
+    render_table(results, console=Console(file=out, **console))  # type: ignore[arg-type]
     return out.getvalue()
 
 
@@ -134,24 +135,75 @@ def test_no_color_terminal_has_no_colour_and_no_box() -> None:
     assert "stepped" in text and "█" in text
 
 
+LONG_NAME = "sweeps/2024-06/llama-3-8b/lr-2e-5/warmup-0.03/seed-1234/checkpoint-9000"
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
 @pytest.mark.parametrize("width", [60, 80, 100, 120, 160, 200])
-def test_a_terminal_of_any_width_gets_one_uncut_line_per_run(width: int) -> None:
-    long_name = "sweeps/2024-06/llama-3-8b/lr-2e-5/warmup-0.03/seed-1234/checkpoint-9000"
-    results = [*RESULTS, RunResult(long_name, long_name, "trainer_state", RESULTS[0].analysis)]
-    lines = render(results, width=width, force_terminal=True, color_system=None).splitlines()
+def test_a_terminal_of_any_width_shows_every_reason_and_whole_names(width: int) -> None:
+    long_run = dataclasses.replace(RESULTS[0], run=LONG_NAME, path=LONG_NAME)
+    results = [*RESULTS, long_run]
+    text = render(results, width=width, force_terminal=True, color_system=None)
+    lines = text.splitlines()
     header = lines[0].split()
-    assert header[0] == "run" and {"verdict", "score", "max"} <= set(header)
-    assert all(len(line) <= width for line in lines)
-    if "reason" not in header:  # only a reason may take a second line
-        assert len(lines) == 2 + len(results)
-    assert lines[1].strip("─") == ""
-    row = next(line for line in lines if line.startswith("sweep"))
-    name = row.split()[0]
-    assert "…" in name and name.endswith("9000") and len(name) >= 17  # both ends of a shortened name
-    for short in ("runs/a-stepped", "runs/b-smooth", "runs/c-broken"):
-        assert any(line.startswith(short + " ") for line in lines)
+    assert header[:1] == ["run"] and "verdict" in header
+    assert set(lines[1]) == {"─"}
+    assert all(len(line) <= width for line in lines), [line for line in lines if len(line) > width]
+    assert "…" not in text  # no name is cut
+    # a long name wraps after a slash, its parts on consecutive lines of the run column
+    start = next(i for i, line in enumerate(lines) if line.startswith("sweeps/"))
+    parts = []
+    for line in lines[start:]:
+        if line.startswith(" ") or (parts and "".join(parts) == LONG_NAME):
+            break
+        parts.append(line.split("  ")[0])
+    assert "".join(parts) == LONG_NAME, parts
+    flat = words(text)
+    for result in results:  # every reason and every eval finding, whole
+        reason = result.analysis.reason if result.analysis else result.error
+        assert words(reason or "") in flat, reason
+        assert eval_cell(result) in flat
+    # the sparkline is shown, or its column is named among those left out, with how to see it
+    left_out = [c for c in ("format", "epochs", "points", "train loss") if c not in lines[0]]
+    if left_out:
+        note = flat[flat.index("(left out at this width: ") :]
+        assert note.endswith("a wider terminal or --format csv shows them)")
+        assert all(c in note for c in left_out)
+    if "train loss" in lines[0]:
+        assert "█████▆▄▄▄▄▄▁▁▁▁▁" in text
     values = next(line for line in lines if line.startswith("runs/a-stepped")).split()
     assert "stepped" in values and "1.00" in values and "0.35" in values  # no value cut
+
+
+def test_at_80_columns_the_reason_is_under_its_row() -> None:
+    text = render(RESULTS, width=80, force_terminal=True, color_system=None)
+    assert text.splitlines()[2:5] == [
+        "runs/a-stepped       3      30  stepped        1.00      0.35  █████▆▄▄▄▄▄▁▁▁▁▁",
+        "  eval: memorizes; best ep 1",
+        "  drops of 0.35 and 0.35 at the epoch 1 and 2 boundaries",
+    ]
+    assert text.splitlines()[-1].startswith("(left out at this width: format;")
+
+
+def test_a_console_that_cannot_print_blocks_gets_an_ascii_sparkline() -> None:
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="ascii", errors="strict", write_through=True)
+    render_table(RESULTS, console=Console(file=out, width=250))
+    text = raw.getvalue().decode("ascii")
+    row = next(line for line in text.splitlines() if line.startswith("runs/a-stepped"))
+    assert "  #####+~~~~~_____  " in row  # the staircase, in ASCII
+
+
+def test_the_cli_on_an_ascii_console_prints_instead_of_failing() -> None:
+    result = CliRunner(charset="ascii").invoke(app, ["classify", str(corpus("ts-yc1999-alpaca")), "-j", "1"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == ExitStatus.OK
+    row = result.stdout.splitlines()[1]
+    assert row.startswith("ts-yc1999-alpaca") and "stepped" in row
+    assert re.search(r"  [_.\-~=+*#]{16}  ", row), row
 
 
 def test_user_text_is_not_markup() -> None:

@@ -20,7 +20,8 @@
       .hidden/run/, node_modules/pkg/  good runs, walked only with --hidden
 
 Every good run gets its verdict, every problem is one line on stderr that names its path, the exit code is the
-documented one, and the output is the same every time, with one job or two.
+documented one (a folder that cannot be listed is an input that could not be read: exit 1; entries skipped on
+purpose are warnings), and the output is the same every time, with one job or two.
 """
 
 from __future__ import annotations
@@ -35,11 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import SAMPLE_LOGS, corpus
-from typer.testing import CliRunner
 
 from losscli.cli import ExitStatus, app
-from losscli.parsers import all_formats
 
 runner = CliRunner()
 ROOT_USER = os.geteuid() == 0
@@ -51,11 +51,18 @@ GOOD = {  # run label -> verdict, as `classify sample_logs/` and the corpus labe
     "hf-stepped": "stepped",
     "hf-stepped/wandb/offline-run-20261124_200204-gbb776vp": "stepped",
     "exports/hf-stepped_history.csv": "stepped",
+    "hf-stepped/runs/hf-stepped": "stepped",
+    "hf-smooth/runs/hf-smooth": "smooth",
 }
-GOOD_FORMATS = {"trainer_state", "trainer_log", "lightning_csv", "wandb_run", "wandb_history", "wandb_csv"}
-if "tensorboard" in {f.name for f in all_formats()}:
-    GOOD.update({"hf-stepped/runs/hf-stepped": "stepped", "hf-smooth/runs/hf-smooth": "smooth"})
-    GOOD_FORMATS.add("tensorboard")
+GOOD_FORMATS = {
+    "trainer_state",
+    "trainer_log",
+    "lightning_csv",
+    "wandb_run",
+    "wandb_history",
+    "wandb_csv",
+    "tensorboard",
+}
 BROKEN = ("broken/empty", "broken/binary", "broken/wandb/run-x")
 HIDDEN = (".hidden/run", "node_modules/pkg")
 
@@ -168,15 +175,15 @@ def test_every_good_run_has_its_verdict_and_every_problem_one_line(tree: Path) -
     [line] = lines_naming(problems, tree / "broken/truncated")  # kept what is complete, and said so
     assert line.startswith("warning: ") and "truncated" in line and verdicts["broken/truncated"] != "error", line
     odd_entries = (
-        ("nest/inner/loop", "loop"),
-        ("dangling", "broken link"),
-        ("pipe", "not a regular file"),
-        ("socket", "not a regular file"),
-        ("locked", "ermission denied"),
+        ("nest/inner/loop", "loop", "warning"),
+        ("dangling", "broken link", "warning"),
+        ("pipe", "not a regular file", "warning"),
+        ("socket", "not a regular file", "warning"),
+        ("locked", "ermission denied", "error"),  # a run may hide in it: an input that could not be read
     )
-    for odd, what in odd_entries:
+    for odd, what, level in odd_entries:
         [line] = lines_naming(problems, tree / odd)
-        assert line.startswith("warning: ") and what in line, line
+        assert line.startswith(f"{level}: ") and what in line, line
     assert not lines_naming(lines, tree / "notes"), "plain notes are not logs and need no message"
     named = {
         p
@@ -213,8 +220,27 @@ def test_the_output_is_the_same_every_time_and_with_any_number_of_jobs(tree: Pat
     assert runs == sorted(runs, key=lambda r: r.split(":")[0].split("/")), "folders are walked sorted"
 
 
-def test_include_and_exclude_globs(tree: Path) -> None:
+def test_a_folder_that_cannot_be_listed_fails_the_run_even_when_all_else_is_good(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, records, lines = classify(str(tree), "-j", "1", "--include", "hf-*")
+    assert {r["verdict"] for r in records} <= {"stepped", "smooth"}
+    assert result.exit_code == ExitStatus.RUN_FAILED
+    [line] = lines_naming(problem_lines(lines), tree / "locked")
+    assert line.startswith("error: ") and "ermission denied" in line
+    unlock(tree, monkeypatch)
+    result, _, lines = classify(str(tree), "-j", "1", "--include", "hf-*")
+    assert result.exit_code == ExitStatus.OK and not lines_naming(lines, tree / "locked")
+
+
+def unlock(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()
+    (tree / "locked").chmod(stat.S_IRWXU)
+
+
+def test_include_and_exclude_globs(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a glob matches the run's path below the root, its full path or its name; `*` also matches `/`
+    unlock(tree, monkeypatch)
     result, records, lines = classify(str(tree), "-j", "1", "--include", "hf-*")
     assert {r["run"] for r in records} == {run for run in GOOD if run.startswith(("hf-", "exports/hf-"))}
     assert result.exit_code == ExitStatus.OK
@@ -225,6 +251,7 @@ def test_include_and_exclude_globs(tree: Path) -> None:
     assert {"alpaca", "hf-stepped", "hf-smooth", "llama-factory"} <= runs
     # the odd entries still warn, but only --strict makes warnings fail
     assert result.exit_code == ExitStatus.OK and problem_lines(lines)
+    assert all(line.startswith("warning: ") for line in problem_lines(lines))
     strict, _, _ = classify(str(tree), "-j", "1", "--exclude", "broken/*", "--exclude", "*.csv", "--strict")
     assert strict.exit_code == ExitStatus.RUN_FAILED
 
@@ -263,13 +290,12 @@ def test_show_walks_the_same_tree_without_tracebacks(tree: Path) -> None:
     assert len(lines_naming(result.stderr.splitlines(), tree / "nest/inner/loop")) == 1
 
 
-# --- bugs: strictly xfailed; see tests/test_robustness.py for the rest, and the report for the patches ------
+# --- bugs found once, each kept as a test so that it stays fixed ---------------------------------------------
 
 
 def test_a_bad_csv_anywhere_does_not_take_the_good_runs_down(tree: Path) -> None:
-    # lightning_csv._header runs csv.reader on the first line of every *.csv the walk meets, without catching
-    # csv.Error: a bare CR there raises out of find_sources, and classify prints one "unexpected failure" line
-    # that names no file, and no verdict at all.
+    # a bare CR in the first line of any *.csv the walk met once raised csv.Error out of the walk: one
+    # "unexpected failure" line that named no file, and no verdict at all
     write(tree / "notes" / "table.csv", b"when\rwhat\n1,2\n")
     result, records, lines = classify(str(tree), "-j", "1")
     assert {r["run"] for r in records} >= set(GOOD)
@@ -278,17 +304,16 @@ def test_a_bad_csv_anywhere_does_not_take_the_good_runs_down(tree: Path) -> None
 
 
 def test_an_empty_lightning_metrics_csv_is_reported(tree: Path) -> None:
-    # A crashed Lightning run leaves an empty (or header-cut) `lightning_logs/version_N/metrics.csv`. The
-    # Lightning claim looks only at the header, so the file is passed over without a word, unlike an empty
-    # trainer_state.json. Fix: claim `metrics.csv` under a `version_<n>` folder by its name.
+    # a crashed Lightning run leaves an empty (or header-cut) `lightning_logs/version_N/metrics.csv`; a claim by
+    # its header alone once passed it over without a word, unlike an empty trainer_state.json
     write(tree / "lightning_logs" / "version_1" / "metrics.csv", b"")
     _, records, lines = classify(str(tree), "-j", "1")
     assert len(lines_naming(problem_lines(lines), tree / "lightning_logs" / "version_1" / "metrics.csv")) == 1
 
 
 def test_a_message_names_the_path_exactly_as_it_is(tmp_path: Path) -> None:
-    # cli._err prints with a rich Console whose emoji codes are on: "run:smile:" comes out as "run😄", so the
-    # line no longer names the file. Fix: Console(stderr=True, highlight=False, emoji=False).
+    # a rich Console with its emoji codes on once printed "run:smile:" as "run😄": the line no longer named the
+    # file
     write(tmp_path / "run:smile:" / "trainer_state.json", b"")
     _, _, lines = classify(str(tmp_path), "-j", "1")
     assert any(str(tmp_path / "run:smile:" / "trainer_state.json") in line for line in lines), lines

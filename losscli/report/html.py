@@ -6,12 +6,13 @@ scrolls into view, so a report of hundreds of runs opens at once.
 
 Everything that comes from the user's files (run names, paths, reasons, error messages) is escaped: with
 `html.escape` in markup and with `\\u003c`-style escapes in the JSON the page embeds, so no name can close a
-tag or a script.
+tag or a script; and first made printable (`report.printable`), so that a name that is not UTF-8 reads as in
+every other output.
 """
 
 from __future__ import annotations
 
-import html
+import html as _html
 import json
 import math
 import os
@@ -25,6 +26,7 @@ from losscli._version import __version__
 from losscli.analysis.result import VERDICTS, RunResult
 from losscli.report.html_assets import PAGE_CSS, PAGE_JS
 from losscli.report.html_figures import figure, sparkline_svg
+from losscli.report.printable import printable, printable_values
 from losscli.report.records import largest_drop
 from losscli.report.table import eval_cell, shorten
 
@@ -42,12 +44,21 @@ _COLUMNS = (  # key, header, sort type, tooltip
 )
 
 
-def write_html(results: Sequence[RunResult], path: Path, plotly_from_cdn: bool = False) -> None:
-    """Write the report of `results` to `path` (replaced whole: a reader never sees half a file)."""
+def esc(text: str) -> str:
+    """User text for HTML markup: printable, then escaped."""
+    return _html.escape(printable(text))
+
+
+def html_page(results: Sequence[RunResult], *, plotly_from_cdn: bool = False) -> str:
+    """The report of `results` as one string, with the installed plotly.js (embedded, or named on its CDN)."""
     import plotly.offline
 
-    plotly_js = plotly.offline.get_plotlyjs()
-    page = render_html(results, plotly_js, plotly_from_cdn)
+    return render_html(results, plotly_js=plotly.offline.get_plotlyjs(), plotly_from_cdn=plotly_from_cdn)
+
+
+def write_html(results: Sequence[RunResult], *, path: Path, plotly_from_cdn: bool = False) -> None:
+    """Write the report of `results` to `path` (replaced whole: a reader never sees half a file)."""
+    page = html_page(results, plotly_from_cdn=plotly_from_cdn)
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
     try:
@@ -58,7 +69,7 @@ def write_html(results: Sequence[RunResult], path: Path, plotly_from_cdn: bool =
             partial.unlink()
 
 
-def render_html(results: Sequence[RunResult], plotly_js: str, plotly_from_cdn: bool = False) -> str:
+def render_html(results: Sequence[RunResult], *, plotly_js: str, plotly_from_cdn: bool = False) -> str:
     """The page as a string. `plotly_js` is the plotly.js bundle (its version and hash name the CDN file)."""
     import numpy as np
 
@@ -68,7 +79,6 @@ def render_html(results: Sequence[RunResult], plotly_js: str, plotly_from_cdn: b
 
 def _page(results: Sequence[RunResult], plotly_js: str, plotly_from_cdn: bool) -> str:
     out: list[str] = []
-    esc = html.escape
     counts = Counter(r.verdict for r in results)
     noun = "run" if len(results) == 1 else "runs"
     out.append(f"""<!DOCTYPE html>
@@ -104,8 +114,9 @@ A staircase (flat inside epochs, drops at boundaries) is the sign of a model mem
 
 
 def script_json(value: Any) -> str:
-    """JSON safe inside a <script> element: `<`, `>` and `&` escaped, so no string can end the script."""
-    text = json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    """JSON safe inside a <script> element: `<`, `>` and `&` escaped, so no string can end the script (and every
+    string printable)."""
+    text = json.dumps(printable_values(value), separators=(",", ":"), allow_nan=False, ensure_ascii=False)
     return (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
@@ -136,7 +147,6 @@ def _filters(counts: Counter[str]) -> str:
 
 
 def _summary_table(results: Sequence[RunResult]) -> str:
-    esc = html.escape
     head = "".join(
         f'<th data-k="{k}" data-type="{t}" title="{esc(tip)}" aria-sort="none">'
         f'<button type="button">{esc(label)}</button></th>'
@@ -172,7 +182,6 @@ def _summary_table(results: Sequence[RunResult]) -> str:
 
 
 def _overview(results: Sequence[RunResult]) -> str:
-    esc = html.escape
     cards = []
     compact = len(results) > 60  # many runs: smaller cards, more of them in view
     grid, width = ("grid compact", 24) if compact else ("grid", 32)
@@ -181,7 +190,7 @@ def _overview(results: Sequence[RunResult]) -> str:
         cards.append(
             f'<a class="card {_VERDICT_CLASS.get(r.verdict, "")}" href="#run-{i}" data-i="{i}" '
             f'data-verdict="{esc(r.verdict)}" title="{esc(r.run)} · {esc(r.verdict)}">'
-            f'<span class="card-name">{esc(shorten(r.run, width))}</span>{svg}</a>'
+            f'<span class="card-name">{esc(shorten(printable(r.run), width))}</span>{svg}</a>'
         )
     return (
         '<section id="overview"><div class="section-head"><h2>Overview</h2><span class="muted">'
@@ -192,7 +201,6 @@ def _overview(results: Sequence[RunResult]) -> str:
 
 
 def _run_section(i: int, r: RunResult) -> str:
-    esc = html.escape
     a = r.analysis
     fig = figure(r)
     verdict = f'<span class="badge {_VERDICT_CLASS.get(r.verdict, "")}">{esc(r.verdict)}</span>'
@@ -245,7 +253,7 @@ def _plotly_script(plotly_js: str, from_cdn: bool) -> str:
         digest = base64.b64encode(hashlib.sha384(plotly_js.encode("utf-8")).digest()).decode()
         url = f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
         return (
-            f'<script charset="utf-8" src="{html.escape(url)}" integrity="sha384-{digest}" '
+            f'<script charset="utf-8" src="{_html.escape(url)}" integrity="sha384-{digest}" '
             f'crossorigin="anonymous"></script>\n'
         )
     return "<script>" + plotly_js.replace("</script", "<\\/script") + "</script>\n"
@@ -262,7 +270,7 @@ def _largest_relative(r: RunResult) -> float | None:
 
 def _breakable(name: str) -> str:
     """A name escaped, with line-break opportunities after its slashes."""
-    return html.escape(name).replace("/", "/<wbr>")
+    return esc(name).replace("/", "/<wbr>")
 
 
 def _num(value: float | None) -> str:

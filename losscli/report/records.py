@@ -1,7 +1,9 @@
 """One flat, JSON-safe record per run: the shape every machine-readable output shares.
 
-The keys `run`, `path`, `format`, `verdict`, `score`, `epochs`, `points`, `boundaries`, `reason` and `error` are a
-contract other tools rely on; later keys may be added, none removed.
+Every string in a record is printable (`report.printable`: a name that is not UTF-8 shows its bad bytes as
+`\\xff`), and every number finite or null. The keys `run`, `path`, `format`, `verdict`, `score`, `epochs`,
+`points`, `boundaries`, `reason` and `error` are a contract other tools rely on; later keys may be added, none
+removed.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import math
 from typing import Any
 
 from losscli.analysis.result import RunResult
+from losscli.report.printable import printable_values
 
 
 def _num(value: float | None, digits: int = 4) -> float | None:
@@ -19,8 +22,9 @@ def _num(value: float | None, digits: int = 4) -> float | None:
 
 
 def to_record(result: RunResult) -> dict[str, Any]:
-    """The run's record; every number in it is finite or null, so that strict JSON readers accept it."""
-    return _finite(_record(result))
+    """The run's record; every number in it is finite or null, so that strict JSON readers accept it, and every
+    string printable, so that any UTF-8 writer accepts it."""
+    return printable_values(_finite(_record(result)))
 
 
 def _finite(value: Any) -> Any:
@@ -90,7 +94,12 @@ def largest_drop(result: RunResult) -> float | None:
 
 def flat_record(result: RunResult) -> dict[str, Any]:
     """One CSV row: nested fields flattened to scalars."""
-    record = to_record(result)
+    return flatten(to_record(result))
+
+
+def flatten(record: dict[str, Any]) -> dict[str, Any]:
+    """A record (as `to_record` makes it) as one CSV row: nested fields flattened to scalars."""
+    record = dict(record)
     ev = record.pop("eval") or {}
     bounds = record.pop("boundaries")
     record["stepped_boundaries"] = ";".join(str(b["epoch"]) for b in bounds if b["stepped"])

@@ -1,101 +1,163 @@
-"""The terminal table: one row per run, the verdict coloured, the curve's shape as a sparkline.
+"""The terminal table: one row per run, the verdict coloured, the curve's shape as a sparkline, and the reason.
 
-Colour and box drawing only on a terminal (rich decides from the console it is given, and honours NO_COLOR);
-user text (run names, reasons) is never read as markup.
+The reason is what a person reads, so it is never dropped, and names are never cut. In a pipe every column is
+on one line per run, whole. On a terminal, the table takes the first layout that fits the width:
+
+1. every column on one line per run;
+2. every column, the reason wrapped inside its own column (at least `REASON_MIN` wide);
+3. the columns that fit, by importance (`PRIORITY`), with the reason (and the eval finding, when its column is
+   left out) on lines of their own under the row, and a last line that names the columns left out and how to
+   see them. A run name longer than its column wraps after a `/`.
+
+Colour and the rule under the header only on a terminal (rich decides from the console, and honours NO_COLOR);
+user text is never read as markup and shows undecodable bytes as escapes (`report.printable`). A console whose
+encoding cannot print the block characters gets an ASCII sparkline and rule.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from losscli.analysis.result import RunResult
-from losscli.curves import sparkline
+from losscli.curves import ASCII_BLOCKS, BLOCKS, sparkline
 from losscli.frame import TRAIN_LOSS
+from losscli.report.printable import printable
 from losscli.report.records import largest_drop
 from losscli.verdicts import ERROR, INCONCLUSIVE, SMOOTH, STEPPED, VERDICTS
 
 VERDICT_STYLE = {STEPPED: "bold red", SMOOTH: "green", INCONCLUSIVE: "yellow", ERROR: "bold magenta"}
-_COLUMNS: dict[str, dict[str, Any]] = {  # name: rich column options
-    "format": {"no_wrap": True},
-    "epochs": {"justify": "right", "no_wrap": True},
-    "points": {"justify": "right", "no_wrap": True},
-    "verdict": {"no_wrap": True, "min_width": 12},
-    "score": {"justify": "right", "no_wrap": True},
-    "max drop": {"justify": "right", "no_wrap": True},
-    "eval": {"no_wrap": True, "overflow": "ellipsis", "max_width": 26},
-    "train loss": {"no_wrap": True, "min_width": 16},
-}
-_LAYOUTS = (  # widest first; a terminal gets the first that leaves a readable run name
-    ("format", "epochs", "points", "verdict", "score", "max drop", "eval", "train loss", "reason"),
-    ("format", "epochs", "points", "verdict", "score", "max drop", "eval", "train loss"),
-    ("format", "epochs", "points", "verdict", "score", "max drop"),
-    ("epochs", "verdict", "score", "max drop"),
-)
-_REASON_MIN = 40
-_RUN_MIN = 24
+COLUMNS = ("run", "format", "epochs", "points", "verdict", "score", "max drop", "eval", "train loss", "reason")
+RIGHT = frozenset({"epochs", "points", "score", "max drop"})
+MIN_WIDTH = {"verdict": 12, "train loss": 16}
+PRIORITY = ("score", "max drop", "train loss", "epochs", "eval", "points", "format")  # after run and verdict
+REASON_MIN = 40
+SPARK_CELLS = 16
+GAP = "  "
 
 
-def render_table(results: Sequence[RunResult], console: Console, show_reason: bool = True) -> None:
-    """The table, one row per run sorted by name.
+@dataclass(frozen=True)
+class _Layout:
+    columns: tuple[str, ...]  # shown in the row, in COLUMNS order
+    widths: dict[str, int]
+    below: tuple[str, ...] = ()  # shown on lines of their own under the row: the reason, the eval finding
 
-    In a pipe: every column, whole names, no trailing spaces (nothing is cut). On a terminal: the widest set
-    of columns that leaves room for the run names, shortened to fit (keeping both ends), so that no row wraps
-    or is cut; the reason only on a wide terminal; a rule under the header unless NO_COLOR.
-    """
-    terminal = console.is_terminal
-    ruled = terminal and not console.no_color
+
+def render_table(results: Sequence[RunResult], *, console: Console, show_reason: bool = True) -> None:
+    """The table of `results`, sorted by run name, printed on `console`."""
+    ascii_only = not _can_print(console, BLOCKS + "─")
     ordered = sorted(results, key=lambda r: r.run)
-    cells = [_cells(result) for result in ordered]
-    layouts = [c for c in _LAYOUTS if show_reason or "reason" not in c]
-    columns, run_width = layouts[0], None
-    if terminal:
-        for columns in layouts:
-            run_width = console.width - _width(columns, cells, gap=3 if ruled else 2)
-            if run_width >= _RUN_MIN:
-                break
-        run_width = max(12, min(48, run_width or 0))
-    table = Table(box=_box() if ruled else None, show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("run", no_wrap=True, overflow="ellipsis", min_width=12 if run_width else None, max_width=run_width)
-    for name in columns:
-        if name == "reason":
-            table.add_column("reason", overflow="fold", min_width=_REASON_MIN, no_wrap=not terminal)
+    rows = [_cells(result, ascii_only) for result in ordered]
+    wanted = tuple(c for c in COLUMNS if show_reason or c != "reason")
+    natural = {c: max([len(c), MIN_WIDTH.get(c, 0), *(row[c].cell_len for row in rows)]) for c in wanted}
+    layout = _layout(wanted, natural, console.width if console.is_terminal else None)
+    ruled = console.is_terminal and not console.no_color
+    lines: list[Text] = [_line([Text(c, style="bold") for c in layout.columns], layout)]
+    if ruled:
+        width = sum(layout.widths[c] for c in layout.columns) + len(GAP) * (len(layout.columns) - 1)
+        lines.append(Text(("-" if ascii_only else "─") * width))
+    for row in rows:
+        lines.extend(_row_lines(row, layout, console))
+    left_out = [c for c in wanted if c not in layout.columns and c not in ("reason", "eval")]
+    if left_out:
+        note = Text(f"(left out at this width: {', '.join(left_out)}; a wider terminal or --format csv shows them)")
+        lines.extend(note.wrap(console, console.width, overflow="fold"))
+    for line in lines:
+        line.rstrip()
+        console.print(line, overflow="ignore", no_wrap=True, crop=False, soft_wrap=True)
+
+
+def _layout(wanted: tuple[str, ...], natural: dict[str, int], width: int | None) -> _Layout:
+    gaps = len(GAP) * (len(wanted) - 1)
+    if width is None or sum(natural.values()) + gaps <= width:
+        return _Layout(wanted, natural)
+    if "reason" in wanted:
+        rest = sum(natural[c] for c in wanted if c != "reason") + gaps
+        if width - rest >= REASON_MIN:
+            return _Layout(wanted, {**natural, "reason": width - rest})
+    # narrow: run and verdict always, then the others by priority while they fit; whole names when they leave
+    # room for the first three (score, largest drop, sparkline), else names wrap in a third of the width
+    widths = {c: natural[c] for c in wanted if c != "reason"}
+    chosen = ["run", "verdict"]
+    budget = width - len(GAP)
+    first = sum(widths[c] + len(GAP) for c in PRIORITY[:3] if c in widths)
+    whole = widths["run"] + widths["verdict"] + first <= budget
+    room = budget - (widths["run"] if whole else min(widths["run"], max(12, budget // 3))) - widths["verdict"]
+    for column in PRIORITY:
+        if column in widths and widths[column] + len(GAP) <= room:
+            chosen.append(column)
+            room -= widths[column] + len(GAP)
+    columns = tuple(c for c in wanted if c in chosen)
+    others = sum(widths[c] for c in columns if c != "run") + len(GAP) * (len(columns) - 1)
+    widths["run"] = max(8, min(widths["run"], width - others))
+    return _Layout(columns, widths, below=tuple(c for c in ("eval", "reason") if c in wanted and c not in columns))
+
+
+def _row_lines(row: dict[str, Text], layout: _Layout, console: Console) -> list[Text]:
+    cells = {c: _wrap(row[c], layout.widths[c], c, console) for c in layout.columns}
+    height = max(len(lines) for lines in cells.values())
+    lines = [
+        _line([cells[c][i] if i < len(cells[c]) else Text("") for c in layout.columns], layout) for i in range(height)
+    ]
+    indent = "  "
+    for column in layout.below:
+        text = row[column] if column == "reason" else Text("eval: ") + row[column]
+        if row[column].plain:
+            parts = text.wrap(console, max(20, console.width - len(indent)), overflow="fold")
+            lines.extend(Text(indent) + part for part in parts)
+    return lines
+
+
+def _wrap(cell: Text, width: int, column: str, console: Console) -> list[Text]:
+    if cell.cell_len <= width:
+        return [cell]
+    if column == "run":
+        return [Text(part) for part in _break_name(cell.plain, width)]
+    return list(cell.wrap(console, width, overflow="fold"))
+
+
+def _break_name(name: str, width: int) -> list[str]:
+    """A long name on several lines, broken after a `/` where it can be (else wherever it must)."""
+    parts: list[str] = []
+    for piece in name.replace("/", "/\0").split("\0"):
+        while len(piece) > width:
+            parts.append(piece[:width])
+            piece = piece[width:]
+        parts.append(piece)
+    lines = [""]
+    for piece in parts:
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines.append("")
+        lines[-1] += piece
+    return lines
+
+
+def _line(cells: list[Text], layout: _Layout) -> Text:
+    out = Text()
+    for i, (column, cell) in enumerate(zip(layout.columns, cells)):
+        if i:
+            out.append(GAP)
+        pad = " " * max(0, layout.widths[column] - cell.cell_len)
+        if column in RIGHT:
+            out.append(pad)
+            out.append_text(cell)
         else:
-            table.add_column(name, **_COLUMNS[name])
-    for result, row in zip(ordered, cells):
-        label = Text(shorten(result.run, run_width) if run_width else result.run)
-        table.add_row(label, *(row[c] for c in columns))
-    if terminal:
-        console.print(table)
-        return
-    with console.capture() as captured:
-        console.print(table)
-    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+            out.append_text(cell)
+            out.append(pad)
+    return out
 
 
-def _width(columns: Sequence[str], cells: list[dict[str, Text]], gap: int) -> int:
-    """The width the given columns take (the run column aside), with the gaps between all columns."""
-    total = gap * len(columns)
-    for c in columns:
-        if c == "reason":
-            total += _REASON_MIN
-            continue
-        options = _COLUMNS[c]
-        natural = max([len(c), int(options.get("min_width", 0)), *(len(row[c].plain) for row in cells)])
-        total += min(natural, int(options.get("max_width", natural)))
-    return total
-
-
-def _cells(result: RunResult) -> dict[str, Text]:
+def _cells(result: RunResult, ascii_only: bool) -> dict[str, Text]:
     a = result.analysis
     drop = largest_drop(result)
     train = result.curves.get(TRAIN_LOSS, {}).get("value", [])
+    blocks = ASCII_BLOCKS if ascii_only else BLOCKS
     return {
+        "run": Text(printable(result.run)),
         "format": Text(result.format),
         "epochs": Text("" if not a or a.epochs is None else f"{a.epochs:.2f}".rstrip("0").rstrip(".")),
         "points": Text("" if not a else str(a.points)),
@@ -103,16 +165,29 @@ def _cells(result: RunResult) -> dict[str, Text]:
         "score": Text("" if not a else f"{a.score:.2f}"),
         "max drop": Text("" if drop is None else f"{drop:.3g}"),
         "eval": Text(eval_cell(result)),
-        "train loss": Text(sparkline(train, 16), style="cyan"),
-        "reason": Text(a.reason if a else (result.error or "")),
+        "train loss": Text(sparkline(train, SPARK_CELLS, blocks=blocks), style="cyan"),
+        "reason": Text(printable(a.reason if a else (result.error or ""))),
     }
 
 
-def summary_line(results: Sequence[RunResult]) -> str:
-    counts = Counter(r.verdict for r in results)
+def _can_print(console: Console, text: str) -> bool:
+    try:
+        text.encode(console.encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def summary_line(verdicts: Iterable[RunResult | str] | Counter[str]) -> str:
+    """`3 runs: 1 stepped, 1 smooth, 1 error`, from the results, their verdicts, or a Counter of verdicts."""
+    if isinstance(verdicts, Counter):
+        counts = verdicts
+    else:
+        counts = Counter(v if isinstance(v, str) else v.verdict for v in verdicts)
+    total = sum(counts.values())
     parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v]]
-    noun = "run" if len(results) == 1 else "runs"
-    return f"{len(results)} {noun}: " + (", ".join(parts) if parts else "none")
+    noun = "run" if total == 1 else "runs"
+    return f"{total} {noun}: " + (", ".join(parts) if parts else "none")
 
 
 def eval_cell(result: RunResult) -> str:
@@ -128,14 +203,9 @@ def eval_cell(result: RunResult) -> str:
 
 
 def shorten(name: str, width: int) -> str:
-    """Keep the start and the end of a long path, where runs differ."""
+    """Keep the start and the end of a long path, where runs differ (for the HTML report's small cards, whose
+    tooltip has the whole name; the table never cuts a name)."""
     if len(name) <= width:
         return name
     keep = width - 1
     return name[: keep // 3] + "…" + name[-(keep - keep // 3) :]
-
-
-def _box():  # type: ignore[no-untyped-def]
-    from rich import box
-
-    return box.SIMPLE_HEAD
