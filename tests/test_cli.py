@@ -281,10 +281,11 @@ class ClosedPipe(io.StringIO):
 
 @pytest.mark.parametrize("command", ["classify", "show"])
 def test_a_table_into_a_closed_pipe_ends_with_the_sigpipe_code(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import losscli.cli
+    import importlib
 
-    real = losscli.cli._table_console
-    monkeypatch.setattr(losscli.cli, "_table_console", lambda: real(file=ClosedPipe()))
+    module = importlib.import_module(f"losscli.cli.{command}")
+    real = module.table_console
+    monkeypatch.setattr(module, "table_console", lambda: real(file=ClosedPipe()))
     result = runner.invoke(app, [command, str(corpus("ts-kgllm"))])
     assert result.exit_code == ExitStatus.CLOSED_PIPE and result.stderr == ""
 
