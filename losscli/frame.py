@@ -60,13 +60,31 @@ class Columns:
         )
 
 
+@dataclass(frozen=True)
+class ConfigSource:
+    """Configuration a reader found with a run's scalars, as its file states it: raw keys and values, and where.
+
+    Readers hand over what they meet anyway while reading (a TensorBoard `args` text summary, the config records of
+    a `.wandb` file, MLflow params); `losscli.config` adds the files around the run and turns them all into the
+    run's configuration. `kind` says what wrote the values, so that they can be interpreted: `hf_training_args`
+    (the Trainer's TrainingArguments), `hf_model_config` (a model's config.json), `wandb_config`, `mlflow_params`
+    (every value a string, as MLflow stores params), `lightning_hparams`, `hparams` (TensorBoard's hparams
+    plugin), ... `where` names the file (and the record in it) the values came from.
+    """
+
+    kind: str
+    where: str
+    values: dict[str, Any]
+
+
 class Run:
     """One training run, whatever wrote it.
 
     `meta` holds what the log knows about the training (`num_train_epochs`, `max_steps`, `steps_per_epoch`,
     `train_batch_size`, `logging_steps`, `checkpoints`, `source_files`, ...). `warnings` are problems found while
     reading that did not stop it (a truncated last record, replaced points after a restart); `notes` are facts a
-    user should know to read the result (e.g. an export's rows are bucketed).
+    user should know to read the result (e.g. an export's rows are bucketed). `configs` is the configuration the
+    reader found with the scalars (`ConfigSource`), as stated, not yet interpreted.
     """
 
     def __init__(
@@ -78,6 +96,7 @@ class Run:
         meta: dict[str, Any] | None = None,
         warnings: list[str] | None = None,
         notes: list[str] | None = None,
+        configs: list[ConfigSource] | None = None,
     ) -> None:
         self.name = name
         self.path = path
@@ -85,6 +104,7 @@ class Run:
         self.meta: dict[str, Any] = meta if meta is not None else {}
         self.warnings: list[str] = warnings if warnings is not None else []
         self.notes: list[str] = notes if notes is not None else []
+        self.configs: list[ConfigSource] = configs if configs is not None else []
         self._columns: Columns | None = scalars if isinstance(scalars, Columns) else None
         self._frame: pd.DataFrame | None = None if isinstance(scalars, Columns) else scalars
 
