@@ -53,6 +53,7 @@ def test_verdicts_with_their_evidence(name: str) -> None:
 
 def test_the_printed_run_is_the_trainer_state_to_four_digits() -> None:
     printed, state = load("hf-stepped.log"), losscli.load(SAMPLE_LOGS / "hf-stepped")[0]
+    assert printed.metrics() == state.metrics()  # the same metrics, names and point counts
     for metric in (TRAIN_LOSS, EVAL_LOSS, EPOCH, "train/grad_norm"):
         a, b = printed.series(metric), state.series(metric)
         assert a.step.tolist() == b.step.tolist(), metric

@@ -70,6 +70,7 @@ def test_the_two_stores_and_the_trainer_state_hold_the_same_curves(file_runs: di
             assert x.step.tolist() == y.step.tolist(), (name, metric)
             np.testing.assert_array_equal(x.value, y.value)  # NaN and infinities included
             np.testing.assert_array_equal(x.epoch, y.epoch)
+    assert file_runs["hf-stepped"].metrics().keys() == state.metrics().keys()  # the Trainer's names, eval/runtime...
     for metric in (TRAIN_LOSS, EVAL_LOSS, EPOCH):
         x, y = state.series(metric), file_runs["hf-stepped"].series(metric)
         assert x.step.tolist() == y.step.tolist()

@@ -40,7 +40,7 @@ _CLAIM = re.compile(rb"\{'(?:loss|eval_\w+|train_runtime|epoch)': ")
 _OPEN = re.compile(r"\{'(?:loss|eval_\w+|train_runtime|epoch)': ")
 _STEPS = re.compile(r"Total optimization steps = ([\d,]+)")
 _EPOCHS = re.compile(r"Num Epochs = ([\d,]+(?:\.\d+)?)")
-_BAR = re.compile(r"(?:^|\r|\]:)([^\r%|]*?)\s*\d{1,3}%\|[^|\r]*\|\s*(\d+)/(\d+)\s*\[")
+_BAR = re.compile(r"(?:\[\w+\]:)?([^%|]*?)\s*\d{1,3}%\|[^|]*\|\s*\d+/(\d+)\s*\[")  # one `\r` segment
 _QUOTED_NUMBER = re.compile(r"':\s*'[-+.\d]")
 _KNOWN = frozenset({"loss", "epoch", "learning_rate", "grad_norm"})
 
@@ -102,9 +102,10 @@ class ConsoleLines(LineParser):
         if " = " in text:
             self._banner(text)
         if "%|" in text:
-            for label, _, total in _BAR.findall(text):
-                if not label.strip():
-                    self.bar_totals[int(total)] += 1
+            for segment in text.split("\r"):
+                bar = _BAR.match(segment) if "%|" in segment else None
+                if bar is not None and not bar.group(1).strip():
+                    self.bar_totals[int(bar.group(2))] += 1
         if "{" not in text:
             return
         found, left_open = find_dicts(text)

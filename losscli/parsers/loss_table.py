@@ -176,8 +176,13 @@ class TableLines(LineParser):
         self.rows += 1
 
     def records(self) -> list[Record]:
+        if not self.header or not self.rows:
+            return []
         cols = self.run().columns()
         return list(zip(cols.metric, cols.tag, cols.step.tolist(), cols.epoch, cols.value, cols.wall_time))
+
+    def points(self) -> list[Record]:
+        return self.records()  # a table's columns are named all at once, from its header
 
     def run(self, *, name: str | None = None, path: Path | None = None) -> Run:
         import numpy as np

@@ -43,16 +43,18 @@ def entry_records(entry: dict[str, Any], step: int, records: list[Record], *, wa
         if value is None:
             bad = 1 if raw is not None and not isinstance(raw, (dict, list, str)) else bad
             continue
-        if is_eval and key.startswith("eval_"):
-            tag = "eval/" + key[len("eval_") :]
-        elif key.startswith("eval_"):
-            continue
-        else:
-            tag = key if "/" in key else "train/" + key
-        records.append((tag, key, step, epoch_value, value, wall_time))
+        records.append((trainer_name(key), key, step, epoch_value, value, wall_time))
     if epoch is not None and not is_eval:
         records.append((EPOCH, "epoch", step, epoch_value, epoch, wall_time))
     return bad
+
+
+def trainer_name(key: str) -> str:
+    """The name the Trainer's `log_history` key gets (as the Trainer names it for TensorBoard and W&B): `eval_x`
+    is `eval/x`, a key with a `/` stays, any other is `train/<key>`."""
+    if key.startswith("eval_"):
+        return "eval/" + key[len("eval_") :]
+    return key if "/" in key else "train/" + key
 
 
 def name_trainer_records(records: list[Record]) -> tuple[list[Record], list[str]]:

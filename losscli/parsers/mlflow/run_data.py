@@ -6,6 +6,9 @@
   were logged in, before the one restart rule resolves steps logged again (a resumed run).
 - **Epochs.** MLflow has no epoch column; the `epoch` metric many integrations log (the HF Trainer with every log
   call) gives each point its epoch at its step (linearly between two logged epochs; none outside them).
+- **Names.** A run the HF Trainer logged (its params hold `transformers_version`) gets the names the Trainer's
+  other logs get (`eval_runtime` is `eval/runtime`, `loss` is `train/loss`; `trainer_dicts.trainer_name`), so it
+  reads as its `trainer_state.json` does; the tags stay as logged.
 - **Summary.** The Trainer's closing totals (`train_runtime`, `train_samples_per_second`, `train_loss`, ...), one
   value each, are the run's `meta["summary"]`, not curves, as in every reader of the Trainer's logs.
 - **Configuration.** Params (every value a string, as MLflow stores them) and tags are `ConfigSource`s of kind
@@ -26,7 +29,7 @@ from typing import Any
 
 from losscli.frame import ConfigSource, Run, columns_from_records
 from losscli.parsers.records import Record, build_run
-from losscli.parsers.trainer_dicts import SUMMARY_KEYS
+from losscli.parsers.trainer_dicts import SUMMARY_KEYS, trainer_name
 
 STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}  # the file store's codes
 _EPOCH_KEYS = ("epoch", "train/epoch")
@@ -81,8 +84,10 @@ def make_run(data: RunData, *, path: Path, where: str, fmt: str) -> Run:
         if known:
             xs = np.asarray(sorted(known), dtype=np.float64)
             epochs = np.interp(steps, xs, [known[int(x)] for x in xs], left=np.nan, right=np.nan)
+    name = trainer_name if "transformers_version" in data.params else str  # the HF Trainer's run: its names
     records: list[Record] = [
-        (key, key, step, float(epoch), value, ts / 1000.0) for (key, value, ts, step), epoch in zip(points, epochs)
+        (name(key), key, step, float(epoch), value, ts / 1000.0)
+        for (key, value, ts, step), epoch in zip(points, epochs)
     ]
     meta, notes = _meta(data, epoch_key, points)
     if summary:
