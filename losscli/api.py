@@ -46,7 +46,7 @@ def load(path: str | Path, *, read_options: ReadOptions | None = None, walk: Wal
 
     Unreadable runs raise `ParseError`; use `classify` to get them as error results instead.
     """
-    found = find_sources([path], options=walk)
+    found = find_sources([path], options=walk, read_options=read_options)
     runs: list[Run] = []
     for source, root in found.sources:
         runs.extend(_read(source, root, read_options or ReadOptions()))
@@ -103,7 +103,7 @@ def iter_results(
     A path that does not exist raises `UsageError` at once, before anything is yielded."""
     from losscli.analysis.settings import Settings
 
-    items = walk_sources(paths, options=walk)  # checks the paths now, not at the first next()
+    items = walk_sources(paths, options=walk, read_options=read_options)  # checks the paths now
     judge = partial(
         _judge_located,
         settings=settings or Settings(),
@@ -151,6 +151,55 @@ def _results(
         if on_progress:
             on_progress(done, found)
         yield from out
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """A source that could not be read, in `iter_runs`' stream: its name, path and format, and why."""
+
+    run: str
+    path: str
+    format: str
+    error: str
+
+
+def iter_runs(
+    paths: Iterable[str | Path],
+    *,
+    walk: WalkOptions | None = None,
+    read_options: ReadOptions | None = None,
+    jobs: int | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> Iterator[Run | ReadFailure]:
+    """Every run under `paths`, read into the frame (not judged), in walk order, each as soon as it and every one
+    before it are read; a source that cannot be read is a `ReadFailure` in its place. Memory does not grow with
+    the number of runs. A path that does not exist raises `UsageError` at once."""
+    from losscli.parallel import ordered_map
+
+    items = walk_sources(paths, options=walk, read_options=read_options)
+    read = partial(_read_located, read_options=read_options or ReadOptions())
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    for out in ordered_map(read, items, jobs=jobs, is_work=lambda i: not isinstance(i, Problem), on_crash=_lost):
+        if isinstance(out, Problem):
+            if on_problem:
+                on_problem(out)
+            continue
+        yield from out
+
+
+def _read_located(located: Located, *, read_options: ReadOptions) -> list[Run | ReadFailure]:
+    source, root = located
+    try:
+        return list(_read(source, root, read_options))
+    except Exception as exc:  # a reader's bug is one more unreadable run, as in `classify`
+        message = str(exc) if isinstance(exc, LossCliError) else f"{source.path}: could not be read ({exc!r})"
+        return [ReadFailure(run_label(source.path, root=root), str(source.path), source.format, message)]
+
+
+def _lost(located: Located, exc: BaseException) -> list[Run | ReadFailure]:
+    source, root = located
+    message = f"{source.path}: the process reading it stopped ({type(exc).__name__})"
+    return [ReadFailure(run_label(source.path, root=root), str(source.path), source.format, message)]
 
 
 def _crashed(located: Located, exc: BaseException) -> list[RunResult]:

@@ -27,7 +27,7 @@ def describe(
 ) -> Iterator[dict[str, Any]]:
     """One item per run under `paths` (a dict of plain, printable values), in walk order, each as soon as it and
     every one before it are read; `on_problem` hears what the walk met, in the same order."""
-    items = walk(paths, options=walk_options)  # checks the paths now
+    items = walk(paths, options=walk_options, read_options=read_options)  # checks the paths now
     read = partial(_items, read_options=read_options or ReadOptions())
     return _described(items, read, max(1, jobs or os.cpu_count() or 1), on_problem)
 

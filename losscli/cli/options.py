@@ -63,6 +63,10 @@ class SourceOptions:
     jobs: int | None = None
     strict: bool = False
     debug: bool = False
+    step_col: str | None = None
+    loss_col: str | None = None
+    epoch_col: str | None = None
+    eval_col: str | None = None
 
     def walk(self) -> WalkOptions:
         from losscli.discover import WalkOptions
@@ -72,7 +76,13 @@ class SourceOptions:
     def read(self) -> ReadOptions:
         from losscli.parsers.base import ReadOptions
 
-        return ReadOptions(verify_checksums=not self.no_checksums)
+        return ReadOptions(
+            verify_checksums=not self.no_checksums,
+            step_col=self.step_col,
+            loss_col=self.loss_col,
+            epoch_col=self.epoch_col,
+            eval_col=self.eval_col,
+        )
 
 
 _SOURCE_OPTIONS = (
@@ -89,6 +99,10 @@ _SOURCE_OPTIONS = (
     ),
     click.option("--strict", is_flag=True, help="Exit with 1 on any warning too (damaged files, skipped entries)."),
     click.option("--debug", is_flag=True, help="Show the traceback of unexpected errors."),
+    click.option("--step-col", metavar="NAME", help="A loss table's step column, when not named in a usual way."),
+    click.option("--loss-col", metavar="NAME", help="A loss table's train-loss column."),
+    click.option("--epoch-col", metavar="NAME", help="A loss table's epoch column (progress or a count)."),
+    click.option("--eval-col", metavar="NAME", help="A loss table's eval-loss column."),
 )
 
 

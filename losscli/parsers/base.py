@@ -5,6 +5,11 @@ folders (a TensorBoard log dir, a Trainer output folder with its checkpoints, a 
 entries that belong to them so that the walk does not find them again. `claim_file` looks at a single loose file's
 name and first bytes (a CSV export, a JSONL log). Both must be cheap: no heavy imports, at most one small read.
 Reading happens later, possibly in another process, so a `Source` holds only paths.
+
+A file no format recognises is offered once more, to `claim_chosen_file`, when the user pointed at it: named on
+the command line, or a table whose columns the user named (`--step-col`, ...). Only the loss-table reader takes
+such files, so that a table with unusual column names gets one clear error that lists its columns instead of
+"not a training log".
 """
 
 from __future__ import annotations
@@ -39,9 +44,22 @@ class FolderClaim:
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """Choices that change how files are read (not how runs are judged)."""
+    """Choices that change how files are read (not how runs are judged).
+
+    `step_col`, `loss_col`, `epoch_col` and `eval_col` name a loss table's columns when they are not named in a
+    usual way (`parsers.loss_table`); a table holding the named columns is then found while walking a tree too.
+    """
 
     verify_checksums: bool = True
+    step_col: str | None = None
+    loss_col: str | None = None
+    epoch_col: str | None = None
+    eval_col: str | None = None
+
+    def chosen_columns(self) -> dict[str, str]:
+        """The table columns the user named, by role (`step`, `loss`, `epoch`, `eval`)."""
+        chosen = {"step": self.step_col, "loss": self.loss_col, "epoch": self.epoch_col, "eval": self.eval_col}
+        return {role: name for role, name in chosen.items() if name}
 
 
 def read_text(path: Path) -> str:
@@ -65,6 +83,11 @@ class Format:
         return None
 
     def claim_file(self, path: Path, head: bytes) -> bool:
+        return False
+
+    def claim_chosen_file(self, path: Path, head: bytes, *, named: bool, options: ReadOptions) -> bool:
+        """Take a file that no format claimed, which the user pointed at: `named` on the command line, or (when
+        `named` is False) met while walking a tree with `options` that name table columns."""
         return False
 
     def read(self, source: Source, options: ReadOptions) -> list[Run]:

@@ -2,7 +2,8 @@
 
 Several formats are CSV files told apart by their header alone: Lightning's `metrics.csv` (`epoch`, `step`, the
 metrics), W&B chart exports (`"<run> - <metric>"`), W&B history exports (`_step`, `_runtime`, ...), TensorBoard
-downloads (`Wall time,Step,Value`). They all sniff the same way, from a file's first bytes (`header_fields`).
+downloads (`Wall time,Step,Value`), loss tables (a usual step and loss column, also as TSV). They all sniff the
+same way, from a file's first bytes (`header_fields`).
 
 Reading streams the rows from the file with the `csv` module and keeps only the columns asked for, each as a
 float64 array (NaN where a cell is empty or not a number), so a table 10,000 columns wide costs what its kept
@@ -26,13 +27,13 @@ if TYPE_CHECKING:
 BOM = "\ufeff"
 
 
-def header_fields(head: bytes) -> list[str]:
+def header_fields(head: bytes, *, delimiter: str = ",") -> list[str]:
     """The header's fields from a file's first bytes, stripped of spaces (a header cut off there loses its last
-    field); [] when the first line is not CSV."""
+    field); [] when the first line is not CSV (or, with `delimiter="\\t"`, TSV)."""
     text = head.decode("utf-8", errors="replace").lstrip(BOM)
     line, newline, _ = text.partition("\n")
     try:
-        fields = next(csv.reader([line.rstrip("\r")]), [])
+        fields = next(csv.reader([line.rstrip("\r")], delimiter=delimiter), [])
     except csv.Error:  # a bare CR or NUL: not a header a logger wrote
         return []
     fields = [f.strip() for f in fields]

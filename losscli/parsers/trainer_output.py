@@ -14,28 +14,24 @@ state were lost with the rest of the file; a `trainer_log.jsonl` keeps every com
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any
 
 from losscli.errors import ParseError
-from losscli.frame import EPOCH, EVAL_LOSS, Run, columns_from_records
-from losscli.metric_names import name_metrics
+from losscli.frame import Run, columns_from_records
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source, read_text
 from losscli.parsers.partial_json import Cut, load_json
+from losscli.parsers.records import Record
+from losscli.parsers.records import number as _number
+from losscli.parsers.records import usable_step as _step
+from losscli.parsers.trainer_dicts import entry_records as _entry_records
+from losscli.parsers.trainer_dicts import is_summary, name_trainer_records
 from losscli.restarts import resolve_restarts, restart_messages
 
 STATE_FILE = "trainer_state.json"
 LOG_FILE = "trainer_log.jsonl"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
-_SUMMARY_KEYS = {
-    "train_runtime",
-    "train_samples_per_second",
-    "train_steps_per_second",
-    "total_flos",
-    "train_loss",
-}
 _META_KEYS = (
     "global_step",
     "max_steps",
@@ -50,8 +46,6 @@ _META_KEYS = (
     "best_global_step",
 )
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/"
-
-Record = tuple[str, str, int, float, float, float]
 
 
 def checkpoint_step(name: str) -> int | None:
@@ -130,7 +124,7 @@ def read_trainer_output(source: Source) -> Run:
         warnings.append(f"{path}: {meta['cut_off']}")
     if meta.get("skipped_entries"):
         warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
-    records, notes = _name_metrics(records)
+    records, notes = name_trainer_records(records)
     frame, restarts = resolve_restarts(columns_from_records(records))
     more_warnings, more_notes = restart_messages(path, found=restarts)
     warnings.extend(more_warnings)
@@ -168,20 +162,6 @@ def _load_json(path: Path) -> tuple[Any, Cut | None]:
         raise ParseError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def _step(value: Any) -> int | None:
-    """A usable step: a finite number that fits the frame's int64 steps; None for anything else."""
-    number = _number(value)
-    if number is None or not -(2.0**63) < number < 2.0**63:  # also False for NaN
-        return None
-    return int(number)
-
-
 def parse_trainer_state(path: Path) -> tuple[list[Record], dict[str, Any]]:
     """The points of a `trainer_state.json` (as `(name, key, step, epoch, value, wall_time)` records, the name
     not yet a metric: `_name_metrics` decides), and what it says about the training."""
@@ -203,7 +183,7 @@ def parse_trainer_state(path: Path) -> tuple[list[Record], dict[str, Any]]:
         if step is None:
             skipped += 1
             continue
-        if _SUMMARY_KEYS & entry.keys() and "loss" not in entry:
+        if is_summary(entry):
             meta["summary"] = {k: v for k, v in entry.items() if _number(v) is not None}
             continue
         skipped += _entry_records(entry, step, records)
@@ -233,53 +213,6 @@ def _cut_message(cut: Cut, records: list[Record], state: dict[str, Any]) -> str:
         f"saving): {kept} ({cut.lost} characters after the last complete one)"
         + (f"; read before the cut: {read}" if read else "")
     )
-
-
-def _name_metrics(records: list[Record]) -> tuple[list[Record], list[str]]:
-    """Records with their metric decided by the one naming rule (`metric_names.name_metrics`)."""
-    counts: dict[str, int] = {}
-    for record in records:
-        counts[record[0]] = counts.get(record[0], 0) + 1
-    naming = name_metrics(list(counts), points=list(counts.values()))
-    metric = dict(zip(counts, naming.metrics))
-    named = [(metric[r[0]], *r[1:]) for r in records]
-    _name_custom_eval_loss(named)
-    return named, naming.notes
-
-
-def _entry_records(entry: dict[str, Any], step: int, records: list[Record]) -> int:
-    """Append one log entry's scalars; return 1 if the entry had a value of the wrong type."""
-    epoch = _number(entry.get("epoch"))
-    epoch_value = epoch if epoch is not None else math.nan
-    is_eval = any(k.startswith("eval_") for k in entry)
-    bad = 0
-    for key, raw in entry.items():
-        if key in ("step", "epoch"):
-            continue
-        value = _number(raw)
-        if value is None:
-            bad = 1 if raw is not None and not isinstance(raw, (dict, list, str)) else bad
-            continue
-        if is_eval and key.startswith("eval_"):
-            tag = "eval/" + key[len("eval_") :]
-        elif key.startswith("eval_"):
-            continue
-        else:
-            tag = key if "/" in key else "train/" + key
-        records.append((tag, key, step, epoch_value, value, math.nan))
-    if epoch is not None and not is_eval:
-        records.append((EPOCH, "epoch", step, epoch_value, epoch, math.nan))
-    return bad
-
-
-def _name_custom_eval_loss(records: list[Record]) -> None:
-    """With named eval sets the Trainer logs `eval_<name>_loss`; if there is exactly one, it is the eval loss."""
-    if any(r[0] == EVAL_LOSS for r in records):
-        return
-    names = {r[0] for r in records if r[0].startswith("eval/") and r[0].endswith("_loss")}
-    if len(names) == 1:
-        only = names.pop()
-        records[:] = [(EVAL_LOSS, *r[1:]) if r[0] == only else r for r in records]
 
 
 def _complete_meta(meta: dict[str, Any]) -> None:
