@@ -3,9 +3,10 @@ that gained points, and turn the judgements into events.
 
 Finding runs walks the whole tree (`losscli.discover`), which costs far more than a look at known files, so it is
 done again only when a folder under the paths changed (a new run, checkpoint or event file changes the time of
-the folder it appears in: one `stat` per folder per look tells) and, in case a file system does not say so,
-every `rescan_after` seconds. A look at known sources is one `stat` per file; only files that grew are read, and
-only sources that gained points are judged, with the same analysis as `losscli classify`
+the folder it appears in: one `stat` per folder per look tells), when a loose file whose first line was not
+complete at the last walk grows (a CSV or JSONL log is recognised by its header), and, in case a file system
+does not say so, every `rescan_after` seconds. A look at known sources is one `stat` per file; only files that
+grew are read, and only sources that gained points are judged, with the same analysis as `losscli classify`
 (`api.judge_source`). Idle watching therefore costs a few `stat` calls per run and look.
 
 Polling, not file-system notifications: inotify and its kin do not see writes made by other machines on network
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.discover import NOISE_DIRS, Problem, WalkOptions
 from losscli.discover import walk as walk_sources
-from losscli.parsers.base import ReadOptions, Source
+from losscli.parsers.base import HEAD_BYTES, ReadOptions, Source
 from losscli.watch.events import Event, RunHistory, changes
 from losscli.watch.followers import Follower, follower_for
 
@@ -80,6 +81,7 @@ class Watcher:
         self.clock = clock
         self.sources: dict[tuple[str, Path], _Tracked] = {}
         self.folders: dict[Path, int] = {}  # every folder under the paths, by its modification time
+        self.unsure: dict[Path, int] = {}  # loose files too new to be recognised, by their size
         self.scanned_at: float | None = None
         self.problems_told: set[str] = set()
 
@@ -112,12 +114,14 @@ class Watcher:
     def _should_rescan(self) -> bool:
         if self.scanned_at is None or self.clock() - self.scanned_at >= self.rescan_after:
             return True
-        return any(_mtime(folder) != mtime for folder, mtime in self.folders.items())
+        if any(_mtime(folder) != mtime for folder, mtime in self.folders.items()):
+            return True
+        return any(_size(path) != size for path, size in self.unsure.items())
 
     def _rescan(self, look: Look) -> bool:
         """Walk the paths again: new sources get a follower, known ones their current files; True if any is new."""
         self.scanned_at = self.clock()
-        self.folders = _folders(self.paths, include_hidden=self.walk.include_hidden)
+        self.folders, small = _folders(self.paths, include_hidden=self.walk.include_hidden)
         found: dict[tuple[str, Path], tuple[Source, Path]] = {}
         for item in walk_sources(self.paths, options=self.walk):
             if isinstance(item, Problem):
@@ -127,6 +131,8 @@ class Watcher:
                 continue
             source, root = item
             found[(source.format, source.path)] = (source, root)
+        used = {path for source, _ in found.values() for path in source.files}
+        self.unsure = {path: size for path, size in small.items() if path not in used and _first_line_open(path)}
         new = False
         for key, (source, root) in found.items():
             tracked = self.sources.get(key)
@@ -187,10 +193,12 @@ class Watcher:
         return RunResult(label, str(source.path), source.format, None, error=message)
 
 
-def _folders(roots: list[Path], *, include_hidden: bool) -> dict[Path, int]:
+def _folders(roots: list[Path], *, include_hidden: bool) -> tuple[dict[Path, int], dict[Path, int]]:
     """Every folder under `roots` (as the walk would enter them: hidden and dependency folders only with
-    `include_hidden`, each folder once), with its modification time."""
+    `include_hidden`, each folder once), with its modification time; and the files smaller than the head a
+    format looks at to recognise a file, with their size."""
     found: dict[Path, int] = {}
+    small: dict[Path, int] = {}
     seen: set[tuple[int, int]] = set()
     stack = list(roots)
     while stack:
@@ -203,17 +211,39 @@ def _folders(roots: list[Path], *, include_hidden: bool) -> dict[Path, int]:
             continue
         seen.add((info.st_dev, info.st_ino))
         found[folder] = info.st_mtime_ns
+        names: list[str] = []
         try:
             with os.scandir(folder) as entries:
-                names = [e.name for e in entries if e.is_dir()]
+                for entry in entries:
+                    if entry.is_dir():
+                        names.append(entry.name)
+                    elif entry.is_file() and (size := entry.stat().st_size) < HEAD_BYTES:
+                        small[folder / entry.name] = size
         except OSError:
             continue
         stack.extend(folder / n for n in names if include_hidden or (not n.startswith(".") and n not in NOISE_DIRS))
-    return found
+    return found, small
+
+
+def _first_line_open(path: Path) -> bool:
+    """A file whose first line is not complete yet (or that is empty): no format can recognise it before it is,
+    so its growing is a reason to walk again."""
+    try:
+        with open(path, "rb") as handle:
+            return b"\n" not in handle.read(HEAD_BYTES)
+    except OSError:
+        return False
 
 
 def _mtime(folder: Path) -> int | None:
     try:
         return os.stat(folder).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_size
     except OSError:
         return None

@@ -69,7 +69,8 @@ class EventFiles(Follower):
 
     @property
     def ready(self) -> bool:
-        return any(s.parts or s.error for s in self.files.values())
+        """A point was read (a file holding only the writer's first record has nothing to judge yet)."""
+        return any(s.error or any(len(p.step) for p in s.parts) for s in self.files.values())
 
     def runs(self) -> list[Run]:
         from losscli.parsers.tensorboard.collect import join_scalars
