@@ -62,34 +62,33 @@ def changes(history: RunHistory, record: dict[str, Any], *, when: float) -> list
     before = history.record
     out: list[Event] = []
 
-    def emit(kind: str, **details: Any) -> None:
-        out.append(Event(when, record["run"], record["format"], record["path"], kind, record["verdict"], dict(details)))
+    def emit(name: str, details: dict[str, Any]) -> None:
+        out.append(Event(when, record["run"], record["format"], record["path"], name, record["verdict"], details))
 
     stepped = [b for b in record.get("boundaries") or [] if b.get("stepped")]
     summary = _verdict_details(record, stepped)
     if before is None:
-        emit("found", **summary)
+        emit("found", summary)
     elif before["verdict"] != record["verdict"]:
-        emit("verdict", previous=before["verdict"], **summary)
+        emit("verdict", {"previous": before["verdict"], **summary})
     if before is None or before["verdict"] != record["verdict"]:
         history.told.update(("boundary", str(b["epoch"])) for b in stepped)  # told with the verdict
     for boundary in stepped:
         if _first_time(history, "boundary", str(boundary["epoch"])):
-            emit("step", **_boundary(boundary))
+            emit("step", _boundary(boundary))
     evaluation = record.get("eval") or {}
     if evaluation.get("rises") and _first_time(history, "eval_rise", ""):
-        emit("eval_rise", **_eval(evaluation))
+        emit("eval_rise", _eval(evaluation))
     if record.get("memorization") and _first_time(history, "memorization", ""):
-        emit("memorization", **_eval(evaluation))
+        emit("memorization", _eval(evaluation))
     if record.get("non_finite_losses") and _first_time(history, "nan", ""):
-        emit("nan", count=record["non_finite_losses"])
+        emit("nan", {"count": record["non_finite_losses"]})
     for key, items in record.items():
         if key in _NOT_ITEMS or not isinstance(items, list):
             continue
         for item in items:
             if _first_time(history, key, _identity(item)):
-                details = item if isinstance(item, dict) else {"value": item}
-                emit(_SINGULAR.get(key, key), **details)
+                emit(_SINGULAR.get(key, key), dict(item) if isinstance(item, dict) else {"value": item})
     history.record = record
     return out
 
