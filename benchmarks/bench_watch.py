@@ -19,6 +19,9 @@ taken: the wait for the next look (up to the interval) plus the look. Beside it:
 `Watcher` after such an append (reading the record and judging the run, no polling wait), and `losscli classify`
 of the same run in a fresh process (reading it whole again), the peer a wrapper script without `watch` would
 run at each check.
+
+(c) W&B: runs of the same sizes logged by the wandb client (offline; it writes its log in whole 32 KiB blocks), and
+one look of the `Watcher` when the last block reaches the disk.
 """
 
 from __future__ import annotations
@@ -216,6 +219,51 @@ def latency(work: Path, sizes: tuple[int, ...]) -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
+WANDB_WRITER = """
+import os, sys
+os.environ.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DISABLE_GIT="true", WANDB_DISABLE_CODE="true")
+import wandb
+points = int(sys.argv[2])
+per_epoch = points // 4
+run = wandb.init(project="bench-watch", dir=sys.argv[1], config={"num_train_epochs": 4})
+for step in range(1, points + 1):
+    epoch = (step - 1) // per_epoch
+    loss = 2.0 - 0.3 * epoch + 0.02 * ((step * 7919) % 13 - 6) / 6
+    run.log({"train/loss": loss, "train/epoch": step / per_epoch, "train/global_step": step})
+run.finish()
+"""
+BLOCK = 32 * 1024
+
+
+def wandb_look(work: Path, sizes: tuple[int, ...]) -> None:
+    """One look of the library's `Watcher` at a W&B run when its last block reaches the disk."""
+    from losscli.watch import Watcher
+
+    section("(c) W&B run folders written by the wandb client (offline): one look when the last block arrives")
+    print(f"  {'points':>8} {'one look (read + judge)':>26}")
+    for points in sizes:
+        base = work / f"wandb-{points}"
+        shutil.rmtree(base, ignore_errors=True)
+        base.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+        subprocess.run([sys.executable, "-c", WANDB_WRITER, str(base), str(points)], env=env, check=True)
+        log = next(base.glob("wandb/offline-run-*/*.wandb"))
+        data = log.read_bytes()
+        cut = (len(data) - 1) // BLOCK * BLOCK  # wandb-core writes whole blocks: the last one comes last
+        watched = base / "watched" / log.parent.name
+        watched.mkdir(parents=True)
+        append(watched / log.name, data[:cut])
+        watcher = Watcher([base / "watched"])
+        watcher.look()
+        append(watched / log.name, data[cut:])
+        start = time.perf_counter()
+        look = watcher.look()
+        took = time.perf_counter() - start
+        assert look.records and look.records[0]["points"] == points
+        print(f"  {points:>8,} {took * 1000:>23.0f} ms", flush=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _spread(seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
     return f"{statistics.median(ms):.0f} ms ({min(ms):.0f}-{max(ms):.0f})"
@@ -234,7 +282,9 @@ def main() -> None:
     print(f"{version} | Python {sys.version.split()[0]} | {os.cpu_count()} cores, load {load}")
     try:
         idle(work, 15.0 if args.quick else 60.0)
-        latency(work, (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000))
+        sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
+        latency(work, sizes)
+        wandb_look(work, sizes)
     finally:
         if holder:
             holder.cleanup()
