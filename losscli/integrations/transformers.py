@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 VERDICT_CODES = {STEPPED: 1.0, SMOOTH: 0.0, INCONCLUSIVE: -1.0}
 SCORE_KEY, VERDICT_KEY = "losscli/score", "losscli/verdict"
 STOP_ON = ("stepped", "memorization")
-_OWN_KEYS = frozenset({SCORE_KEY, VERDICT_KEY, "epoch", "step"})
 _EVERY_POINT = 100  # below this many train-loss points, every log is judged
 
 
@@ -139,7 +138,7 @@ class StaircaseCallback(TrainerCallback):
         from losscli.log_checks import check_run
         from losscli.parsers.trainer_output import STATE_FIELDS, state_run
 
-        history = [e for e in state.log_history if not (isinstance(e, dict) and e.keys() <= _OWN_KEYS)]
+        history = [e for e in state.log_history if not (isinstance(e, dict) and SCORE_KEY in e)]  # not ours
         fields = {k: getattr(state, k, None) for k in STATE_FIELDS}
         output = Path(args.output_dir or ".")
         run = state_run({**fields, "log_history": history}, name=args.run_name or output.name, path=output)
