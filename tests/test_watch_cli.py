@@ -105,12 +105,18 @@ def wait_for_line(process: subprocess.Popen[str], *, timeout: float = 60) -> str
     raise AssertionError("no line from losscli watch")
 
 
+def interruptible() -> None:
+    """Ctrl-C as at a terminal, even under a test runner started in the background (which ignores SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_quietly(samples: Path) -> None:
     process = subprocess.Popen(
         [*LOSSCLI, "watch", str(samples / "hf-stepped"), "--interval", "0.1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
     try:
         wait_for_line(process)
