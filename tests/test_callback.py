@@ -47,7 +47,10 @@ def train(tmp_path: Path, *, memorize: bool, stop_on: str | None):  # type: igno
     """Train a tiny model with the real Trainer and the callback; return the trainer, the callback, the warnings."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import tiny_training as tt
+    import torch
     from transformers import PrinterCallback, Trainer, TrainingArguments
+
+    torch.set_num_threads(1)  # tiny models: one thread is fastest on shared cores (CI's two)
 
     from losscli.integrations.transformers import StaircaseCallback
 
