@@ -164,7 +164,8 @@ def latency(work: Path, sizes: tuple[int, ...]) -> None:
 
     section(f"(b) from a point written to its line printed, TensorBoard runs, {COPIES} runs per size (median, min-max)")
     print(
-        f"  {'points':>8} {'watch --interval 0.1':>24} {'one look (read + judge)':>26} {'classify (fresh process)':>26}"
+        f"  {'points':>8} {'watch --interval 0.1':>24} {'one look: wall (CPU)':>24} {'of which analyze':>18} "
+        f"{'classify (fresh process)':>26}"
     )
     for points in sizes:
         base = work / f"latency-{points}"
