@@ -216,42 +216,63 @@ def _judge_located(
     return judge_source(source, root=root, settings=settings, read_options=read_options, display_points=display_points)
 
 
+Reader = Callable[[Source, ReadOptions], list["Run"]]
+
+
 def judge_source(
-    source: Source, *, root: Path, settings: Settings, read_options: ReadOptions, display_points: int = 2000
+    source: Source,
+    *,
+    root: Path,
+    settings: Settings,
+    read_options: ReadOptions,
+    display_points: int = 2000,
+    read: Reader | None = None,
 ) -> list[RunResult]:
     """Read one source and analyse each run in it; a failure becomes an error result, never an exception.
 
-    numpy's floating-point warnings (overflow on absurd values) are silenced: the library never prints."""
+    `read` reads the source's runs (its format's `read` by default; `losscli watch` gives what it has read of
+    files that grow). numpy's floating-point warnings (overflow on absurd values) are silenced: the library
+    never prints."""
     import numpy as np
 
     with np.errstate(all="ignore"):
-        return _judge_source(source, root, settings, read_options, display_points)
+        return _judge_source(source, root, settings, read_options, display_points, read)
+
+
+def non_finite_losses(run: Run) -> tuple[int, list[str]]:
+    """How many train- and eval-loss values are NaN or infinite, and in which of those metrics."""
+    import numpy as np
+
+    cols = run.columns()
+    bad = ~np.isfinite(cols.value) & np.isin(cols.metric, (TRAIN_LOSS, EVAL_LOSS))
+    return int(bad.sum()), sorted(set(cols.metric[bad])) if bad.any() else []
 
 
 def _non_finite_warnings(run: Run) -> list[str]:
     """NaN and infinite losses are left out of the analysis: one warning that says how many, and where.
 
     Only the losses: a NaN gradient norm is routine under fp16 loss scaling and changes nothing here."""
-    import numpy as np
-
-    cols = run.columns()
-    bad = ~np.isfinite(cols.value) & np.isin(cols.metric, (TRAIN_LOSS, EVAL_LOSS))
-    if not bad.any():
+    count, metrics = non_finite_losses(run)
+    if not count:
         return []
     where = (run.meta.get("source_files") or [str(run.path)])[0]
-    metrics = " and ".join(sorted(set(cols.metric[bad])))
-    return [f"{where}: {int(bad.sum())} NaN or infinite values ({metrics}) were left out"]
+    return [f"{where}: {count} NaN or infinite values ({' and '.join(metrics)}) were left out"]
 
 
 def _judge_source(
-    source: Source, root: Path, settings: Settings, read_options: ReadOptions, display_points: int
+    source: Source,
+    root: Path,
+    settings: Settings,
+    read_options: ReadOptions,
+    display_points: int,
+    read: Reader | None,
 ) -> list[RunResult]:
     from losscli.analysis.classify import analyze
     from losscli.curves import display_curves
 
     label = run_label(source.path, root=root)
     try:
-        runs = _read(source, root, read_options)
+        runs = _read(source, root, read_options) if read is None else _named(read(source, read_options), source, root)
     except LossCliError as exc:
         return [RunResult(label, str(source.path), source.format, None, error=str(exc))]
     except Exception as exc:  # a reader bug must not take the other runs down
@@ -276,9 +297,13 @@ def _judge_source(
 
 
 def _read(source: Source, root: Path, read_options: ReadOptions) -> list[Run]:
+    return _named(get_format(source.format).read(source, read_options), source, root)
+
+
+def _named(runs: list[Run], source: Source, root: Path) -> list[Run]:
+    """Runs read from `source`, named by their path below `root` and checked (`log_checks`)."""
     from losscli.log_checks import check_run
 
-    runs = get_format(source.format).read(source, read_options)
     label = run_label(source.path, root=root)
     for run in runs:
         run.name = f"{label}:{run.name}" if len(runs) > 1 else label

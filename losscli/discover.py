@@ -241,6 +241,14 @@ def _list(folder: Path, seen_dirs: set[tuple[int, int]], problems: list[Problem]
     return sorted(files), sorted(dirs)
 
 
+def recognise_file(path: Path, *, options: WalkOptions | None = None, read: ReadOptions | None = None) -> Source | None:
+    """The source a format makes of one loose file, as the walk would (None when no format takes it): for
+    `losscli watch`, which offers a file again when it grows."""
+    options = options or WalkOptions()
+    formats = [f for f in all_formats() if not options.formats or f.name in options.formats]
+    return _claim_loose_file(path, formats, [], False, read or ReadOptions())
+
+
 def _claim_loose_file(
     path: Path, formats: list[Format], problems: list[Problem], explicit: bool, read: ReadOptions
 ) -> Source | None:

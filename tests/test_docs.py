@@ -16,7 +16,7 @@ COMMANDS = sorted(app.commands)
 
 
 def test_the_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["classify", "export", "report", "show"]
+    assert COMMANDS == ["classify", "export", "report", "show", "watch"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -85,38 +85,51 @@ class SourceOptions:
         )
 
 
-_SOURCE_OPTIONS = (
-    click.option(
+_SOURCE_OPTIONS = {  # SourceOptions field: its option
+    "include": click.option(
         "--include", multiple=True, metavar="GLOB", help="Only runs whose path matches this glob (repeatable)."
     ),
-    click.option(
+    "exclude": click.option(
         "--exclude", multiple=True, metavar="GLOB", help="Skip runs whose path matches this glob (repeatable)."
     ),
-    click.option("--hidden", is_flag=True, help="Also search hidden and dependency folders (.git, node_modules, ...)."),
-    click.option("--no-checksums", is_flag=True, help="Skip the CRC checks of event files (trusted files; faster)."),
-    click.option(
+    "hidden": click.option(
+        "--hidden", is_flag=True, help="Also search hidden and dependency folders (.git, node_modules, ...)."
+    ),
+    "no_checksums": click.option(
+        "--no-checksums", is_flag=True, help="Skip the CRC checks of event files (trusted files; faster)."
+    ),
+    "jobs": click.option(
         "-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel jobs [default: one per core]."
     ),
-    click.option("--strict", is_flag=True, help="Exit with 1 on any warning too (damaged files, skipped entries)."),
-    click.option("--debug", is_flag=True, help="Show the traceback of unexpected errors."),
-    click.option("--step-col", metavar="NAME", help="A loss table's step column, when not named in a usual way."),
-    click.option("--loss-col", metavar="NAME", help="A loss table's train-loss column."),
-    click.option("--epoch-col", metavar="NAME", help="A loss table's epoch column (progress or a count)."),
-    click.option("--eval-col", metavar="NAME", help="A loss table's eval-loss column."),
-)
+    "strict": click.option(
+        "--strict", is_flag=True, help="Exit with 1 on any warning too (damaged files, skipped entries)."
+    ),
+    "debug": click.option("--debug", is_flag=True, help="Show the traceback of unexpected errors."),
+    "step_col": click.option(
+        "--step-col", metavar="NAME", help="A loss table's step column, when not named in a usual way."
+    ),
+    "loss_col": click.option("--loss-col", metavar="NAME", help="A loss table's train-loss column."),
+    "epoch_col": click.option("--epoch-col", metavar="NAME", help="A loss table's epoch column (progress or a count)."),
+    "eval_col": click.option("--eval-col", metavar="NAME", help="A loss table's eval-loss column."),
+}
 
 
-def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the shared finding, reading and failure options; the command gets them as `source: SourceOptions`."""
-    names = [f.name for f in dataclasses.fields(SourceOptions)]
+def source_options(command: Callable[..., Any] | None = None, *, omit: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """Add the shared finding, reading and failure options; the command gets them as `source: SourceOptions`.
+
+    `@source_options(omit=("jobs",))` leaves out options that mean nothing to a command (they keep their
+    defaults)."""
+    if command is None:
+        return functools.partial(source_options, omit=omit)
+    names = [f.name for f in dataclasses.fields(SourceOptions) if f.name not in omit]
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
         source = SourceOptions(**{name: kwargs.pop(name) for name in names})
         return command(source=source, **kwargs)
 
-    for option in reversed(_SOURCE_OPTIONS):
-        wrapper = option(wrapper)
+    for name in reversed(names):
+        wrapper = _SOURCE_OPTIONS[name](wrapper)
     return wrapper
 
 
@@ -173,15 +186,19 @@ THRESHOLDS = {  # Settings field: help (the default is the field's)
 }
 
 
-def judge_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add `--steps-per-epoch`, the thresholds and `--fail-on`; the command gets them as `judge: JudgeOptions`."""
+def judge_options(command: Callable[..., Any] | None = None, *, fail_on: bool = True) -> Callable[..., Any]:
+    """Add `--steps-per-epoch`, the thresholds and `--fail-on`; the command gets them as `judge: JudgeOptions`.
+
+    `@judge_options(fail_on=False)` leaves `--fail-on` out (a command that ends on conditions of its own)."""
+    if command is None:
+        return functools.partial(judge_options, fail_on=fail_on)
     settings = ["steps_per_epoch", *THRESHOLDS]
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
         thresholds = {name: kwargs.pop(name) for name in settings}
-        fail_on = tuple(dict.fromkeys(v for group in kwargs.pop("fail_on") for v in group))
-        return command(judge=JudgeOptions(thresholds, fail_on), **kwargs)
+        failing = tuple(dict.fromkeys(v for group in kwargs.pop("fail_on", ()) for v in group))
+        return command(judge=JudgeOptions(thresholds, failing), **kwargs)
 
     options = [
         click.option(
@@ -205,6 +222,8 @@ def judge_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help=f"Exit with 4 when a run gets one of these verdicts ({', '.join(VERDICTS)}); repeatable.",
         ),
     ]
+    if not fail_on:
+        options.pop()
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper

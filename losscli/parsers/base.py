@@ -10,18 +10,26 @@ A file no format recognises is offered once more, to `claim_chosen_file`, when t
 the command line, or a table whose columns the user named (`--step-col`, ...). Only the loss-table reader takes
 such files, so that a table with unusual column names gets one clear error that lists its columns instead of
 "not a training log".
+
+A text log that grows by lines (a JSONL or CSV log, a console log) can also be read as it is written: its format
+gives a `LineParser` (`Format.line_parser`), which `losscli watch` feeds the complete lines appended since its
+last look, so that a long run is never read twice. A format without one is read whole again when its files
+change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from losscli.frame import Run
 
 HEAD_BYTES = 4096
+# How far into a file a claim may look at most: a console log's first Trainer dict may come after pages of
+# warnings. A file still smaller than this that no format took may be recognised once it grows (`losscli watch`).
+RECOGNITION_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,20 @@ def read_text(path: Path) -> str:
         raise ParseError(path, f"cannot read: {reason}") from None
 
 
+class LineParser(Protocol):
+    """A text log's reader fed its lines as the file grows: one per file, fed in file order, never twice.
+
+    `feed` gets complete lines (up to a line end, without it; the first line of the file without a BOM); the
+    watcher holds back a last line that has no line end yet. `runs` gives the run(s) of every line fed so far, as
+    the format's `read` gives them from a file holding just those lines, or raises `ParseError` (nothing usable
+    yet, or not this format). When the file is replaced (written again from the start, truncated), the watcher
+    starts a new parser."""
+
+    def feed(self, lines: list[str]) -> None: ...
+
+    def runs(self) -> list[Run]: ...
+
+
 class Format:
     """Base for a log format; subclasses override what applies to them."""
 
@@ -92,3 +114,7 @@ class Format:
 
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
         raise NotImplementedError
+
+    def line_parser(self, source: Source, options: ReadOptions) -> LineParser | None:
+        """A parser to feed the source's one file line by line as it grows; None when it is not read that way."""
+        return None

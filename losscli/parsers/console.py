@@ -16,7 +16,7 @@ a `trainer_state.json`. The file is one run.
 
 Found by its name (`.log`, `.out`, `.err`, `.txt`, `.stdout`, `.stderr`, or no suffix) and a Trainer dict within
 its first MiB (a log whose first dict comes later is not recognised). The file is read by `ConsoleLines`, a
-`line_logs.LineParser` that can be fed more lines later.
+`line_logs.LineLog` that can be fed more lines later.
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ from pathlib import Path
 
 from losscli.errors import ParseError
 from losscli.frame import Run
-from losscli.parsers.base import HEAD_BYTES, Format, ReadOptions, Source
+from losscli.parsers.base import HEAD_BYTES, RECOGNITION_BYTES, Format, ReadOptions, Source
 from losscli.parsers.console_dicts import ANSI, Printed, find_dicts
 from losscli.parsers.console_steps import EVAL, TRAIN, Entry, Plan, assign_steps
-from losscli.parsers.line_logs import LineParser, feed_file
+from losscli.parsers.line_logs import LineLog, feed_file
 from losscli.parsers.records import Record, build_run
 from losscli.parsers.trainer_dicts import SUMMARY_KEYS, entry_records, name_trainer_records
 
 SUFFIXES = frozenset({"", ".log", ".out", ".err", ".txt", ".stdout", ".stderr"})
-SCAN_BYTES = 1 << 20  # how far into a text file a claim looks for a first dict
+SCAN_BYTES = RECOGNITION_BYTES  # how far into a text file a claim looks for a first dict
 _CLAIM = re.compile(rb"\{'(?:loss|eval_\w+|train_runtime|epoch)': ")
 _OPEN = re.compile(r"\{'(?:loss|eval_\w+|train_runtime|epoch)': ")
 _STEPS = re.compile(r"Total optimization steps = ([\d,]+)")
@@ -59,6 +59,9 @@ class Console(Format):
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
         return [feed_file(ConsoleLines(source.path)).run()]
 
+    def line_parser(self, source: Source, options: ReadOptions) -> ConsoleLines:
+        return ConsoleLines(source.path)
+
 
 def _scan(path: Path) -> bool:
     """Whether a Trainer dict starts within the first `SCAN_BYTES` of a text file (read in blocks)."""
@@ -79,7 +82,7 @@ def _scan(path: Path) -> bool:
     return False
 
 
-class ConsoleLines(LineParser):
+class ConsoleLines(LineLog):
     """A console capture fed line by line (module docstring); steps are assigned when the run is asked for."""
 
     format = "console"

@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from losscli.errors import ParseError
 from losscli.frame import Run
-from losscli.parsers.base import Format, ReadOptions, Source
+from losscli.parsers.base import Format, LineParser, ReadOptions, Source
 from losscli.parsers.epoch_index import index_progress
 from losscli.parsers.text_tables import header_fields
+
+if TYPE_CHECKING:
+    from losscli.parsers.text_tables import Table, TableRows
 
 _VERSION_DIR = re.compile(r"^version_\d+$")
 _INDEX = ("step", "epoch")
@@ -44,17 +48,54 @@ class LightningCsv(Format):
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
         return [read_lightning_csv(source.path)]
 
+    def line_parser(self, source: Source, options: ReadOptions) -> LineParser:
+        return LightningLines(source.path)
+
+
+def _keep(header: list[str]) -> list[str]:
+    from losscli.metric_names import columns_to_read
+
+    return columns_to_read(header, always=_INDEX)
+
 
 def read_lightning_csv(path: Path) -> Run:
     """Read one `metrics.csv` into a run (module docstring)."""
+    from losscli.parsers.text_tables import read_table
+
+    return lightning_run(path, read_table(path, keep=_keep))
+
+
+class LightningLines:
+    """A `metrics.csv` fed line by line as CSVLogger writes it (`losscli watch`): the header, then rows. CSVLogger
+    writes the whole file again when a new metric appears; the watcher then starts a new one of these."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: TableRows | None = None
+
+    def feed(self, lines: list[str]) -> None:
+        from losscli.parsers.text_tables import TableRows
+
+        if self.rows is None and lines:
+            self.rows = TableRows.from_lines(self.path, lines[0], _keep)
+            lines = lines[1:]
+        if self.rows is not None:
+            self.rows.add_lines(lines)
+
+    def runs(self) -> list[Run]:
+        if self.rows is None:
+            raise ParseError(self.path, "empty file")
+        return [lightning_run(self.path, self.rows.table())]
+
+
+def lightning_run(path: Path, table: Table) -> Run:
+    """The run of a `metrics.csv` table (module docstring)."""
     import numpy as np
 
     from losscli.frame import make_columns
-    from losscli.metric_names import columns_to_read, name_metrics, unread_note
-    from losscli.parsers.text_tables import read_table
+    from losscli.metric_names import name_metrics, unread_note
     from losscli.restarts import resolve_restarts, restart_messages
 
-    table = read_table(path, keep=lambda header: columns_to_read(header, always=_INDEX))
     if not table.rows:
         raise ParseError(path, "no rows under the header")
     if any(c not in table.columns for c in _INDEX):

@@ -1,7 +1,7 @@
 """Logs written one line at a time, read by a parser that is fed lines and asked for the run so far.
 
 Console captures, torchtune's DiskLogger files, ms-swift's `logging.jsonl` and CSV, TSV and JSONL loss tables grow
-a line at a time while a run trains. Each is read by a `LineParser`: `feed(lines)` reads more complete lines,
+a line at a time while a run trains. Each is read by a `LineLog`: `feed(lines)` reads more complete lines,
 `records()` returns every point read so far, and `run()` the run they make, which may be asked for again after
 more lines were fed. `Format.read` is the same parser fed the whole file (`feed_file`), so a file read at once and
 a file followed as it grows (`losscli watch`: `LineBuffer` splits what was appended into complete lines and keeps
@@ -26,7 +26,7 @@ from losscli.parsers.records import Record, build_run, name_records
 _BATCH = 4096  # lines per feed when a whole file is read
 
 
-class LineParser(ABC):
+class LineLog(ABC):
     """Reads one line-based log incrementally (module docstring). Subclasses implement `_line`."""
 
     format: str = ""
@@ -87,6 +87,11 @@ class LineParser(ABC):
             found.append(f"{self.path}: the last line is cut off (a run still writing, or one that stopped); skipped")
         return found
 
+    def runs(self) -> list[Run]:
+        """The run of every line fed so far, as the format's `read` gives it: what `losscli watch` asks for (the
+        `LineParser` protocol of `losscli.parsers.base`)."""
+        return [self.run()]
+
     def run(self, *, name: str | None = None, path: Path | None = None) -> Run:
         """The run the lines fed so far make (a ParseError naming the file if they hold no point)."""
         records, naming_notes = self.named_records()
@@ -106,7 +111,7 @@ class LineParser(ABC):
         )
 
 
-P = TypeVar("P", bound=LineParser)
+P = TypeVar("P", bound=LineLog)
 
 
 def feed_file(parser: P, path: Path | None = None) -> P:

@@ -18,7 +18,7 @@ are a counter: 0-based when it starts at 0 (Lightning's index, a `for epoch in r
 otherwise (`epoch 1` for the first epoch), and are turned into progress (`epoch_index`), with a note saying
 which was found.
 
-CSV, TSV and JSONL are read by `TableLines`, a `line_logs.LineParser` that can be fed more lines later.
+CSV, TSV and JSONL are read by `TableLines`, a `line_logs.LineLog` that can be fed more lines later.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from losscli.errors import ParseError
 from losscli.frame import EPOCH, TRAIN_LOSS, Run
 from losscli.metric_names import aliases
 from losscli.parsers.base import Format, ReadOptions, Source
-from losscli.parsers.line_logs import LineParser, feed_file
+from losscli.parsers.line_logs import LineLog, feed_file
 from losscli.parsers.records import Record
 from losscli.parsers.table_columns import STEP_NAMES, looks_like_loss_table
 from losscli.parsers.text_tables import header_fields
@@ -67,6 +67,10 @@ class LossTable(Format):
 
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
         return [read_loss_table(source.path, options=options)]
+
+    def line_parser(self, source: Source, options: ReadOptions) -> TableLines | None:
+        """CSV, TSV and JSONL tables grow by lines; a Parquet file is written whole."""
+        return None if _suffix(source.path) == ".parquet" else TableLines(source.path, options=options)
 
 
 def table_header(path: Path, head: bytes) -> list[str] | None:
@@ -113,7 +117,7 @@ def read_loss_table(path: Path, *, options: ReadOptions | None = None) -> Run:
     return feed_file(TableLines(path, options=options)).run()
 
 
-class TableLines(LineParser):
+class TableLines(LineLog):
     """A CSV, TSV or JSONL loss table fed line by line: every column kept as numbers, decided at `run()`."""
 
     format = "loss_table"

@@ -11,7 +11,7 @@ ends the file with one more line holding the whole
 never a second copy of the points. `args.json` beside the log, which ms-swift writes, is the run's configuration.
 
 One run per folder holding a `logging.jsonl` (named after the folder, as a Trainer output folder is). The file is
-read by `SwiftLines`, a `line_logs.LineParser` that can be fed more lines later.
+read by `SwiftLines`, a `line_logs.LineLog` that can be fed more lines later.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from losscli.frame import ConfigSource, Run
 from losscli.parsers.base import HEAD_BYTES, FolderClaim, Format, ReadOptions, Source
-from losscli.parsers.line_logs import LineParser, feed_file
+from losscli.parsers.line_logs import LineLog, feed_file
 from losscli.parsers.records import Record, number, usable_step
 from losscli.parsers.trainer_dicts import entry_records, is_summary, name_trainer_records
 
@@ -62,7 +62,7 @@ class Swift(Format):
         return [parser.run(name=source.path.name, path=source.path)]
 
 
-class SwiftLines(LineParser):
+class SwiftLines(LineLog):
     """ms-swift's `logging.jsonl`, fed line by line (module docstring)."""
 
     format = "swift"

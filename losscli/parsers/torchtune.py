@@ -14,7 +14,7 @@ finds epoch boundaries; the frame's epoch column stays empty, as the log has non
 one `ConfigSource` (`torchtune_config`), read with PyYAML's `safe_load`.
 
 A run is the output folder holding `torchtune_config.yaml` and `logs/`, or a folder of `log_<N>.txt` files that
-start like a DiskLogger's. Each file is read by `DiskLoggerLines`, a `line_logs.LineParser` that can be fed more
+start like a DiskLogger's. Each file is read by `DiskLoggerLines`, a `line_logs.LineLog` that can be fed more
 lines later.
 """
 
@@ -29,7 +29,7 @@ from typing import Any
 from losscli.errors import ParseError
 from losscli.frame import ConfigSource, Run
 from losscli.parsers.base import HEAD_BYTES, FolderClaim, Format, ReadOptions, Source
-from losscli.parsers.line_logs import LineParser, feed_file
+from losscli.parsers.line_logs import LineLog, feed_file
 from losscli.parsers.records import Record, build_run, name_records, number
 
 CONFIG = "torchtune_config.yaml"
@@ -78,7 +78,7 @@ class Torchtune(Format):
         return [read_torchtune(source)]
 
 
-class DiskLoggerLines(LineParser):
+class DiskLoggerLines(LineLog):
     """One DiskLogger file, fed line by line (module docstring)."""
 
     format = "torchtune"

@@ -9,12 +9,17 @@ archived checkpoints often are, is a run too. When no `trainer_state.json` can b
 A `trainer_state.json` cut off mid-write (a copy in progress, a job killed while saving) keeps every complete
 `log_history` entry (`partial_json`), with a warning that says up to which step it goes and which keys of the
 state were lost with the rest of the file; a `trainer_log.jsonl` keeps every complete line.
+
+The same history can come from elsewhere: `state_records` reads a live Trainer's state (the callback of
+`losscli.integrations.transformers`), `TrainerLogLines` a log fed line by line as it grows (`losscli watch`), and
+`trainer_run` makes the run of either, so that every path gives the same frame.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +86,18 @@ class TrainerOutput(Format):
         return [read_trainer_output(source)]
 
 
-def read_trainer_output(source: Source) -> Run:
-    """Read the most complete history among the source's files; fall back past unreadable ones with a warning."""
+Parse = Callable[[Path], tuple[list[Record], dict[str, Any]]]
+
+
+def parse_file(path: Path) -> tuple[list[Record], dict[str, Any]]:
+    """The points of one file of a Trainer output folder, and what it says about the training."""
+    return parse_trainer_log(path) if path.name.endswith(".jsonl") else parse_trainer_state(path)
+
+
+def read_trainer_output(source: Source, *, parse: Parse = parse_file) -> Run:
+    """Read the most complete history among the source's files; fall back past unreadable ones with a warning.
+
+    `parse` reads one file (`parse_file`; `losscli watch` gives one that reads only files that changed)."""
     states = [p for p in source.files if p.name.endswith(".json")]
     logs = [p for p in source.files if p.name.endswith(".jsonl")]
     own = [p for p in states if p == source.path or p.parent == source.path]
@@ -95,7 +110,7 @@ def read_trainer_output(source: Source) -> Run:
     cut_off: dict[Path, str] = {}
     for path in own + saved:
         try:
-            records, meta = parse_trainer_state(path)
+            records, meta = parse(path)
         except ParseError as exc:
             failures.append(exc)
             continue
@@ -107,7 +122,7 @@ def read_trainer_output(source: Source) -> Run:
             break  # the latest readable checkpoint holds everything the earlier ones hold
     for path in logs:
         try:
-            records, meta = parse_trainer_log(path)
+            records, meta = parse(path)
         except ParseError as exc:
             failures.append(exc)
             continue
@@ -120,24 +135,41 @@ def read_trainer_output(source: Source) -> Run:
     warnings.extend(f"skipped {f}" for f in failures)
     path, records, meta = best
     warnings.extend(f"{p}: {message}" for p, message in cut_off.items() if p != path)
+    name_path = source.path if source.path.is_dir() else source.path.parent
+    fmt = "trainer_log" if path.name.endswith(".jsonl") else "trainer_state"
+    run = trainer_run(records, meta, name=name_path.name, path=source.path, read_from=path, fmt=fmt, warnings=warnings)
+    if checkpoints:
+        run.meta["checkpoints"] = checkpoints
+    return run
+
+
+def trainer_run(
+    records: list[Record],
+    meta: dict[str, Any],
+    *,
+    name: str,
+    path: Path,
+    read_from: Path | None,
+    fmt: str = "trainer_state",
+    warnings: list[str] | None = None,
+) -> Run:
+    """The run of a Trainer history's records (`parse_trainer_state`, `state_records`): metrics named by the one
+    naming rule, restarts resolved, what was lost said. `read_from` is the file they came from (None: memory)."""
+    warnings = list(warnings or [])
+    where = read_from if read_from is not None else path
     if meta.get("cut_off"):
-        warnings.append(f"{path}: {meta['cut_off']}")
+        warnings.append(f"{where}: {meta['cut_off']}")
     if meta.get("skipped_entries"):
-        warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
+        warnings.append(f"{where}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
     records, notes = name_trainer_records(records)
     frame, restarts = resolve_restarts(columns_from_records(records))
-    more_warnings, more_notes = restart_messages(path, found=restarts)
+    more_warnings, more_notes = restart_messages(where, found=restarts)
     warnings.extend(more_warnings)
     notes.extend(more_notes)
     meta = dict(meta)
-    meta["source_files"] = [str(path)]
-    if checkpoints:
-        meta["checkpoints"] = checkpoints
-    name_path = source.path if source.path.is_dir() else source.path.parent
-    fmt = "trainer_log" if path.name.endswith(".jsonl") else "trainer_state"
-    return Run(
-        name=name_path.name, path=source.path, format=fmt, scalars=frame, meta=meta, warnings=warnings, notes=notes
-    )
+    if read_from is not None:
+        meta["source_files"] = [str(read_from)]
+    return Run(name=name, path=path, format=fmt, scalars=frame, meta=meta, warnings=warnings, notes=notes)
 
 
 def _last_step(records: list[Record]) -> int:
@@ -172,6 +204,25 @@ def parse_trainer_state(path: Path) -> tuple[list[Record], dict[str, Any]]:
         raise ParseError(path, "no `log_history` list: not a Trainer state file")
     if cut is not None and not state["log_history"]:
         raise ParseError(path, f"truncated after {cut.size} characters, inside its first `log_history` entry")
+    records, meta = state_records(state)
+    if cut is not None:
+        meta["cut_off"] = _cut_message(cut, records, state)
+    return records, meta
+
+
+STATE_FIELDS = _META_KEYS  # the fields of a Trainer state that say something about the training
+
+
+def state_run(state: dict[str, Any], *, name: str, path: Path) -> Run:
+    """The run of a Trainer state held in memory: its `log_history` list and the `STATE_FIELDS` it has (a live
+    `TrainerState`, `losscli.integrations.transformers`), as from its `trainer_state.json`."""
+    records, meta = state_records(state)
+    return trainer_run(records, meta, name=name, path=path, read_from=None)
+
+
+def state_records(state: dict[str, Any]) -> tuple[list[Record], dict[str, Any]]:
+    """The records and meta of a Trainer state: a `trainer_state.json` as loaded, or a live `TrainerState`'s
+    fields (`losscli.integrations.transformers`), with its `log_history` list."""
     meta: dict[str, Any] = {k: state[k] for k in _META_KEYS if state.get(k) is not None}
     records: list[Record] = []
     skipped = 0
@@ -190,8 +241,6 @@ def parse_trainer_state(path: Path) -> tuple[list[Record], dict[str, Any]]:
     _complete_meta(meta)
     if skipped:
         meta["skipped_entries"] = skipped
-    if cut is not None:
-        meta["cut_off"] = _cut_message(cut, records, state)
     return records, meta
 
 
@@ -224,40 +273,74 @@ def _complete_meta(meta: dict[str, Any]) -> None:
 def parse_trainer_log(path: Path) -> tuple[list[Record], dict[str, Any]]:
     """LLaMA-Factory's `trainer_log.jsonl`: one JSON object a line with `current_steps`, `loss`, `lr`, `epoch`."""
     text = read_text(path)
-    records: list[Record] = []
-    meta: dict[str, Any] = {}
-    bad_lines = 0
     lines = text.splitlines()
-    for number, line in enumerate(lines, 1):
+    complete = text.endswith("\n")
+    log = TrainerLogLines(path)
+    log.feed(lines if complete else lines[:-1])
+    if not complete and lines:
+        log.last_line(lines[-1])
+    return log.result()
+
+
+class TrainerLogLines:
+    """A `trainer_log.jsonl` read line by line, as it is written (`losscli watch` feeds the lines appended since
+    its last look; `parse_trainer_log` feeds the whole file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: list[Record] = []
+        self.meta: dict[str, Any] = {}
+        self.bad_lines = 0
+
+    def feed(self, lines: list[str]) -> None:
+        """Complete lines, without their line ends, in file order."""
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                self.bad_lines += 1
+                continue
+            self._entry(entry)
+
+    def last_line(self, line: str) -> None:
+        """The file's last line, which has no line end: cut off when it is not JSON."""
         if not line.strip():
-            continue
+            return
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
-            if number == len(lines) and not text.endswith("\n"):
-                meta["cut_off"] = "the last line is cut off (a run still writing, or one that stopped) and was "
-                meta["cut_off"] += f"skipped; every complete line was kept (up to step {_last_step(records)})"
-            else:
-                bad_lines += 1
-            continue
+            self.meta["cut_off"] = (
+                "the last line is cut off (a run still writing, or one that stopped) and was skipped; every "
+                f"complete line was kept (up to step {_last_step(self.records)})"
+            )
+            return
+        self._entry(entry)
+
+    def _entry(self, entry: Any) -> None:
         step = _step(entry.get("current_steps")) if isinstance(entry, dict) else None
         if step is None:
-            bad_lines += 1
-            continue
+            self.bad_lines += 1
+            return
         total = _step(entry.get("total_steps"))
         if total:
-            meta["max_steps"] = total
+            self.meta["max_steps"] = total
         converted = {k: v for k, v in entry.items() if k not in ("current_steps", "total_steps")}
         if "lr" in converted:
             converted["learning_rate"] = converted.pop("lr")
         for key in ("percentage", "elapsed_time", "remaining_time"):
             converted.pop(key, None)
-        _entry_records(converted, step, records)
-    if not records:
-        raise ParseError(path, "no log lines with `current_steps`: not a LLaMA-Factory trainer log")
-    if bad_lines:
-        meta["skipped_entries"] = bad_lines
-    return records, meta
+        _entry_records(converted, step, self.records)
+
+    def result(self) -> tuple[list[Record], dict[str, Any]]:
+        """The records and meta of every line fed so far; ParseError when none has a step."""
+        if not self.records:
+            raise ParseError(self.path, "no log lines with `current_steps`: not a LLaMA-Factory trainer log")
+        meta = dict(self.meta)
+        if self.bad_lines:
+            meta["skipped_entries"] = self.bad_lines
+        return list(self.records), meta
 
 
 FORMATS = [TrainerOutput()]

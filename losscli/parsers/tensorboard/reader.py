@@ -17,11 +17,16 @@ again, a point repeated at the same step is not a restart).
 Integrity (`records`): CRCs of lengths and data are checked unless `ReadOptions.verify_checksums` is
 off. A truncated last record, damaged records in the middle, and records that are not events are skipped with
 a warning saying how much was lost; only a run from which nothing at all can be read is an error.
+
+A file that is still being written can be read piece by piece (`read_event_file_from`, for `losscli watch`):
+each look reads the records completed since the last; `tensorboard_run` makes the same run of the pieces as of
+the whole file.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,41 +85,91 @@ def read_event_file(path: Path, *, verify: bool) -> tuple[FileScalars, Framing]:
     return scalars, framing
 
 
+@dataclass
+class EventTail:
+    """The records of a growing event file that were completed since the last look (`read_event_file_from`)."""
+
+    scalars: FileScalars
+    end: int  # the offset just past the last complete record: where the next look starts
+    lost_bytes: int = 0  # bytes before `end` that are not intact records (damage, not a record being written)
+
+
+def read_event_file_from(
+    path: Path, *, offset: int, verify: bool, known_plugins: dict[str, str] | None = None
+) -> EventTail:
+    """The complete records of an event file from `offset` (a record boundary: 0, or an earlier `EventTail.end`)
+    to where the file ends now, checked and decoded as `read_event_file` does.
+
+    Whatever follows the last complete record (a record still being written, or bytes that do not frame yet) is
+    left for the next look, never counted as damage; bytes between complete records that are not intact records
+    are (`lost_bytes`). `known_plugins` are the `FileScalars.plugins` of the earlier pieces."""
+    from losscli.parsers.tensorboard.decode import decode_records
+    from losscli.parsers.tensorboard.records import HEADER, OVERHEAD, frame_records, open_tail
+
+    raw, buf = open_tail(path, offset)
+    framing = frame_records(raw, buf=buf, verify=verify)
+    starts, lengths = framing.starts, framing.lengths
+    end = int(starts[-1] + lengths[-1]) + OVERHEAD - HEADER if len(starts) else 0  # past its data CRC
+    lost = end - int((lengths + OVERHEAD).sum())
+    scalars = decode_records(
+        buf, starts=starts, lengths=lengths, text_tags=_ARGS_TAGS, blocks=framing.blocks, known_plugins=known_plugins
+    )
+    return EventTail(scalars, offset + end, lost)
+
+
+@dataclass
+class EventFile:
+    """One event file's part in a run: its points (None when it could not be read), and what was wrong with it."""
+
+    path: Path
+    scalars: FileScalars | None
+    problems: list[str]
+
+
 def read_tensorboard(source: Source, *, options: ReadOptions | None = None) -> Run:
     """Read one run's event files into a `Run` (module docstring)."""
     options = options or ReadOptions()
-    base = source.path if source.path.is_dir() else source.path.parent
-    warnings: list[str] = []
-    notes: list[str] = []
-    failures: list[str] = []
-    files: list[tuple[FileScalars, list[str]]] = []
-    meta: dict[str, Any] = {"source_files": [], "records": 0, "verified_checksums": options.verify_checksums}
-    versions: set[str] = set()
-    texts: dict[str, str] = {}
+    files: list[EventFile] = []
     for path in source.files:
         try:
             scalars, framing = read_event_file(path, verify=options.verify_checksums)
         except OSError as exc:
-            failures.append(f"{path}: cannot read: {exc.strerror or exc}")
+            files.append(EventFile(path, None, [f"{path}: cannot read: {exc.strerror or exc}"]))
             continue
-        problems = _file_warnings(path, scalars, framing)
-        if not scalars.records:
-            failures.append(problems[0] if problems else f"{path}: no records")
+        files.append(EventFile(path, scalars, _file_warnings(path, scalars, framing)))
+    return tensorboard_run(source, files, verified=options.verify_checksums)
+
+
+def tensorboard_run(source: Source, files: list[EventFile], *, verified: bool) -> Run:
+    """The run made of its event files' points, in the order given (a file read whole, or piece by piece as it
+    grows: both give the same run)."""
+    base = source.path if source.path.is_dir() else source.path.parent
+    warnings: list[str] = []
+    notes: list[str] = []
+    failures: list[str] = []
+    parts: list[tuple[FileScalars, list[str]]] = []
+    meta: dict[str, Any] = {"source_files": [], "records": 0, "verified_checksums": verified}
+    versions: set[str] = set()
+    texts: dict[str, str] = {}
+    for file in files:
+        path, scalars = file.path, file.scalars
+        if scalars is None or not scalars.records:
+            failures.append(file.problems[0] if file.problems else f"{path}: no records")
             continue
-        warnings.extend(problems)
+        warnings.extend(file.problems)
         meta["source_files"].append(str(path))
         meta["records"] += scalars.records
         versions.update([scalars.file_version] if scalars.file_version else [])
         for tag, text in scalars.texts.items():
             texts.setdefault(tag, text)
         folder = None if path.parent == base else path.parent.relative_to(base).as_posix()
-        files.append((scalars, [qualified_tag(t, folder=folder) for t in scalars.tags]))
-    if not files:
+        parts.append((scalars, [qualified_tag(t, folder=folder) for t in scalars.tags]))
+    if not parts:
         raise ParseError(source.path, "; ".join(failures) if failures else "no event files")
     warnings.extend(failures)
     if versions:
         meta["file_versions"] = sorted(versions)
-    frame, restarts, tags, summary, notes = _assemble(files)
+    frame, restarts, tags, summary, notes = _assemble(parts)
     more_warnings, more_notes = restart_messages(source.path, found=restarts)
     warnings.extend(more_warnings)
     notes.extend(more_notes)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -91,34 +92,56 @@ class WandbRunFormat(Format):
 
 def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOptions | None = None) -> Run:
     """Read one `.wandb` file into a run; damage becomes warnings, only an unreadable file is a ParseError."""
-    import pandas as pd
+    from losscli.parsers.wandb import transaction_log as log
 
-    run_path = run_path or path.parent
+    scan = log.scan_log(path, verify_checksums=(options or ReadOptions()).verify_checksums)
+    folded = Folded(damaged=bool(scan.bad_chunks or scan.truncated))
+    for payload in scan.records:
+        folded.fold(payload)
+    return wandb_run(path, folded, run_path=run_path, warnings=log.log_warnings(path, scan=scan))
+
+
+@dataclass
+class Folded:
+    """What the records of a `.wandb` file say, folded one record at a time (a file that grows is folded as its
+    records come: `losscli watch`)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    records: int = 0
+    undecodable: int = 0
+    exited: bool = False
+    damaged: bool = False  # a chunk of the file failed its check, or the file ends inside a record
+
+    def fold(self, payload: bytes) -> None:
+        self.records += 1
+        try:
+            self.exited |= _fold_record(payload, self.rows, self.info, self.config, self.summary)
+        except (ValueError, UnicodeDecodeError):
+            self.undecodable += 1
+
+
+def wandb_run(path: Path, folded: Folded, *, run_path: Path | None = None, warnings: list[str]) -> Run:
+    """The run the folded records of `path` make; ParseError when they make none."""
+    import pandas as pd
 
     from losscli.parsers.wandb import transaction_log as log
     from losscli.parsers.wandb.history import describe, history_frame
 
-    scan = log.scan_log(path, verify_checksums=(options or ReadOptions()).verify_checksums)
-    warnings = log.log_warnings(path, scan=scan)
-    rows: list[dict[str, Any]] = []
-    info: dict[str, Any] = {}
-    config: dict[str, Any] = {}
-    summary: dict[str, Any] = {}
-    undecodable = 0
-    exited = False
-    for payload in scan.records:
-        taken = _take_record(payload, rows, info, config, summary)
-        undecodable += taken is None
-        exited |= taken is True
-    if undecodable:
-        warnings.append(f"{path}: {undecodable} records could not be decoded and were skipped")
-    if not scan.records:
-        damaged = " (the file is damaged)" if scan.bad_chunks or scan.truncated else ""
-        raise ParseError(path, "no complete record" + damaged)
-    if undecodable == len(scan.records):
+    run_path = run_path or path.parent
+    warnings = list(warnings)
+    damaged = folded.damaged
+    if folded.undecodable:
+        warnings.append(f"{path}: {folded.undecodable} records could not be decoded and were skipped")
+    if not folded.records:
+        raise ParseError(path, "no complete record" + (" (the file is damaged)" if damaged else ""))
+    if folded.undecodable == folded.records:
         raise ParseError(path, "no record could be decoded: not a W&B run log")
+    rows, info, config = folded.rows, folded.info, folded.config
     if not rows and not info and not config:
-        damage = "; the file is damaged" if scan.bad_chunks or scan.truncated else ""
+        damage = "; the file is damaged" if damaged else ""
         raise ParseError(path, f"no run record and no history in the complete records{damage}")
 
     result = history_frame(pd.DataFrame(rows))
@@ -126,7 +149,7 @@ def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOp
     warnings.extend(more_warnings)
     if not rows:
         notes.append("the run logged no history rows")
-    if not exited:
+    if not folded.exited:
         notes.append("no exit record: the run crashed, was killed, or is still running")
 
     folder = run_path if run_path.is_dir() else path.parent
@@ -135,7 +158,7 @@ def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOp
     meta.update(_config_meta(config))
     if result.steps_per_epoch:
         meta["steps_per_epoch"] = result.steps_per_epoch
-    summary = {k: log.json_value(v) if isinstance(v, log.RawJson) else v for k, v in summary.items()}
+    summary = {k: log.json_value(v) if isinstance(v, log.RawJson) else v for k, v in folded.summary.items()}
     numbers = {k: v for k, v in summary.items() if _is_number(v) and not k.startswith("_")}
     if numbers:
         meta["summary"] = numbers
@@ -149,20 +172,6 @@ def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOp
         warnings=warnings,
         notes=notes,
     )
-
-
-def _take_record(
-    payload: bytes,
-    rows: list[dict[str, Any]],
-    info: dict[str, Any],
-    config: dict[str, Any],
-    summary: dict[str, Any],
-) -> bool | None:
-    """Fold one Record into what is collected: True for the exit record, None when it does not decode."""
-    try:
-        return _fold_record(payload, rows, info, config, summary)
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 def _fold_record(
@@ -216,11 +225,11 @@ def _config_value(value: Any) -> Any:
 def _config_meta(config: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     flat = {k: _config_value(v) for k, v in config.items()}
-    for field, keys in _CONFIG_META.items():
+    for name, keys in _CONFIG_META.items():
         for key in keys:
             value = flat.get(key)
             if isinstance(value, (int, float)) and _is_number(value) and value > 0:
-                meta[field] = int(value) if float(value).is_integer() else value
+                meta[name] = int(value) if float(value).is_integer() else value
                 break
     return meta
 
