@@ -72,7 +72,7 @@ def results(count: int) -> list[RunResult]:
                 run=run.name,
                 path=str(run.path),
                 format=run.format,
-                analysis=analyze(run, settings),
+                analysis=analyze(run, settings=settings),
                 curves=display_curves(run),
             )
         )

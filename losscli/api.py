@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from losscli.analysis.result import RunResult
 from losscli.discover import WalkOptions, find_sources
 from losscli.errors import LossCliError
-from losscli.frame import EVAL_LOSS, TRAIN_LOSS
 from losscli.parsers import get_format
 from losscli.parsers.base import ReadOptions, Source
 
@@ -119,21 +118,6 @@ def judge_source(
         return _judge_source(source, root, settings, read_options, display_points)
 
 
-def _non_finite_warnings(run: Run) -> list[str]:
-    """NaN and infinite losses are left out of the analysis: one warning that says how many, and where.
-
-    Only the losses: a NaN gradient norm is routine under fp16 loss scaling and changes nothing here."""
-    import numpy as np
-
-    cols = run.columns()
-    bad = ~np.isfinite(cols.value) & np.isin(cols.metric, (TRAIN_LOSS, EVAL_LOSS))
-    if not bad.any():
-        return []
-    where = (run.meta.get("source_files") or [str(run.path)])[0]
-    metrics = " and ".join(sorted(set(cols.metric[bad])))
-    return [f"{where}: {int(bad.sum())} NaN or infinite values ({metrics}) were left out"]
-
-
 def _judge_source(
     source: Source, root: Path, settings: Settings, read_options: ReadOptions, display_points: int
 ) -> list[RunResult]:
@@ -154,15 +138,18 @@ def _judge_source(
             "run": run.name,
             "path": str(run.path),
             "format": run.format,
-            "warnings": (*run.warnings, *_non_finite_warnings(run)),
+            "warnings": tuple(run.warnings),
             "notes": tuple(run.notes),
             "meta": _plain_meta(run.meta),
             "curves": display_curves(run, display_points) if display_points else {},
         }
         try:
-            results.append(RunResult(analysis=analyze(run, settings), **common))
+            analysis = analyze(run, settings=settings)
         except Exception as exc:
             results.append(RunResult(analysis=None, error=f"{run.path}: analysis failed ({exc})", **common))
+            continue
+        common["warnings"] = (*run.warnings, *analysis.warnings)
+        results.append(RunResult(analysis=analysis, **common))
     return results
 
 

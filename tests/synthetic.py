@@ -25,7 +25,8 @@ class Curve:
     decay: float = 0.0  # smooth exponential fall by this much in all, with time constant `tau` epochs
     tau: float = 0.8
     noise: float = 0.05
-    noise_kind: str = "gauss"  # "spiky": gaussian plus rare large spikes; "wander": AR(1) noise, correlation 0.9
+    noise_kind: str = "gauss"  # "spiky": gaussian plus rare large spikes; "wander": AR(1) noise with correlation `phi`
+    phi: float = 0.9  # lag-1 correlation of "wander" noise (of the underlying steps, before `smoothing`)
     lag: float = 0.0  # fraction of an epoch over which each drop happens, after the boundary
     smoothing: int = 1  # the logged value is the mean of this many underlying steps
     sawtooth: float = 0.0  # amplitude of a sawtooth whose period is not the epoch
@@ -68,9 +69,10 @@ def sample(c: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     y = level(c, e_fine) + rng.normal(0, c.noise * np.sqrt(c.smoothing), fine)
     if c.noise_kind == "wander":
         walk = np.zeros(fine)
-        shocks = rng.normal(0, c.noise * np.sqrt(c.smoothing) * np.sqrt(1 - 0.81), fine)
+        shocks = rng.normal(0, c.noise * np.sqrt(c.smoothing) * np.sqrt(1 - c.phi**2), fine)
+        walk[0] = rng.normal(0, c.noise * np.sqrt(c.smoothing))
         for i in range(1, fine):
-            walk[i] = 0.9 * walk[i - 1] + shocks[i]
+            walk[i] = c.phi * walk[i - 1] + shocks[i]
         y = level(c, e_fine) + walk
     if c.noise_kind == "spiky":
         spikes = rng.random(fine) < 0.02

@@ -47,6 +47,9 @@ class EvalFinding:
 
 @dataclass(frozen=True)
 class Analysis:
+    """The verdict with its evidence. `notes` help read it; `warnings` are problems with the input that the
+    analysis worked around (values left out, an option that overrides the log)."""
+
     verdict: str
     score: float
     reason: str
@@ -59,6 +62,7 @@ class Analysis:
     memorization: bool = False
     late_epoch_rise: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
