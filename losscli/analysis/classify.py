@@ -15,7 +15,7 @@ def analyze(run: Run, *, settings: Settings | None = None) -> Analysis:
     settings = settings or Settings()
     measured = measure_run(run, settings=settings)
     decision = decide(measured, settings=settings)
-    words = explain(measured, decision, settings=settings)
+    words = explain(measured, decision=decision, settings=settings)
     found = measured.found
     covered = measured.epochs_covered
     return Analysis(

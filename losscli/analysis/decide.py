@@ -67,11 +67,11 @@ def _flag(measured: Measured, settings: Settings) -> tuple[list[tuple[int, Measu
     level_ok = measured.level_advantage is not None and measured.level_advantage >= settings.min_advantage
     levels = list(measured.level_evidence)
     if not measured.evidence:
-        flags = boundary_flags(levels, settings)
+        flags = boundary_flags(levels, settings=settings)
         return _zip(levels, [(m, f and level_ok) for m, f in flags]), True
-    flags = boundary_flags(list(measured.evidence), settings)
+    flags = boundary_flags(list(measured.evidence), settings=settings)
     if not any(f for _, f in flags) and level_ok and levels:
-        level_flags = boundary_flags(levels, settings)
+        level_flags = boundary_flags(levels, settings=settings)
         if any(f for _, f in level_flags):
             return _zip(levels, level_flags), True
     return _zip(list(measured.evidence), flags), False

@@ -57,7 +57,7 @@ def epoch_level_model(
     design[:, -1] = position * age  # the slope inside epochs may change over the run (a curve that flattens)
     if len(x) - design.shape[1] < 3:
         return None  # numerical: too few points left to estimate the noise
-    fit = robust_lstsq(design, y, trend)
+    fit = robust_lstsq(design, y, trend=trend)
     coef, cov, sigma = fit.coef, fit.cov, fit.sigma
     dof = max(len(x) / fit.inflation - design.shape[1], 1.0)  # fewer when residuals move together
     drops = []
@@ -81,7 +81,7 @@ def epoch_level_model(
             after=after,
             drop=drop,
             z=drop / sigma,
-            t=normal_equivalent(drop / se, dof),
+            t=normal_equivalent(drop / se, dof=dof),
             share=share,
             view=LEVELS,
             settle=settle,
@@ -97,7 +97,7 @@ def _advantage(x: np.ndarray, y: np.ndarray, design: np.ndarray, sigma: float, t
     Same number of parameters, so the penalty cancels: n * ln(noise_smooth^2 / noise_staircase^2)."""
     u = 2 * (x - x[0]) / max(x[-1] - x[0], 1e-12) - 1
     smooth = np.polynomial.legendre.legvander(u, design.shape[1] - 1)
-    sigma_smooth = robust_lstsq(smooth, y, trend).sigma
+    sigma_smooth = robust_lstsq(smooth, y, trend=trend).sigma
     if not (sigma > 0 and sigma_smooth > 0):
         return 0.0
     return float(len(y) * math.log(sigma_smooth**2 / sigma**2))

@@ -69,7 +69,7 @@ class Measurement:
         return self.drop / abs(self.before) if self.before else math.inf
 
 
-def views(epoch_len: float, interval: float, settings: Settings) -> list[View]:
+def views(epoch_len: float, *, interval: float, settings: Settings) -> list[View]:
     """The views a boundary is measured from. Settling lasts at least one logging interval: a logged value that
     averages the steps since the last log mixes both sides when its interval straddles the boundary."""
     lead = settings.lead * epoch_len
@@ -82,7 +82,7 @@ def views(epoch_len: float, interval: float, settings: Settings) -> list[View]:
     return out
 
 
-def trend_of(view: View, settings: Settings) -> Trend:
+def trend_of(view: View, *, settings: Settings) -> Trend:
     return Trend(
         curvature=not view.local,
         term_t=settings.trend_term_t,
@@ -107,11 +107,11 @@ def measure(
         x[right] - read_at,
         y[right],
         scale=epoch_len,
-        trend=trend_of(view, settings),
+        trend=trend_of(view, settings=settings),
     )
     drop = -fit.change
     z = drop / fit.sigma
-    t = normal_equivalent(drop / fit.change_se, fit.dof)
+    t = normal_equivalent(drop / fit.change_se, dof=fit.dof)
     share = _share(x, y, at=at, drop=drop, epoch_len=epoch_len, view=view)
     found = Measurement(at, fit.before, fit.after, drop, z, t, share, view.name, view.settle, fit)
     return found if all(map(math.isfinite, (found.before, found.after, drop, z, t, share))) else None

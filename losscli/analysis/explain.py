@@ -22,7 +22,7 @@ class Explanation:
     warnings: tuple[str, ...]
 
 
-def explain(measured: m.Measured, decision: Decision, *, settings: Settings) -> Explanation:
+def explain(measured: m.Measured, *, decision: Decision, settings: Settings) -> Explanation:
     if measured.problem is not None:
         reason = _inconclusive_reason(measured)
     elif decision.verdict == STEPPED:
@@ -110,8 +110,8 @@ def _notes(measured: m.Measured, decision: Decision, settings: Settings) -> list
         )
     if measured.unmeasured and measured.train.left_out and measured.problem is None:
         epochs = _join([str(k) for k in measured.unmeasured])
-        plural = "ies" if len(measured.unmeasured) > 1 else "y"
-        notes.append(f"the epoch {epochs} boundar{plural} could not be measured: values around them were left out")
+        which = "boundaries" if len(measured.unmeasured) > 1 else "boundary"
+        notes.append(f"the epoch {epochs} {which} could not be measured: values around them were left out")
     if measured.user_steps == m.NOT_USED and measured.found is not None:
         notes.append(
             f"--steps-per-epoch {settings.steps_per_epoch:g} not used: the log states its epochs "

@@ -57,7 +57,7 @@ class RobustFit:
     weights: np.ndarray
 
 
-def normal_equivalent(t: float, dof: float) -> float:
+def normal_equivalent(t: float, *, dof: float) -> float:
     """The standard-normal quantile with the same tail probability as Student's t with `dof` degrees of freedom.
 
     A t of 4 from ten points is far weaker evidence than from a thousand; converting lets one threshold serve
@@ -86,7 +86,7 @@ def robust_scale(residuals: np.ndarray) -> float:
     return _MAD_TO_SIGMA * _median(np.abs(finite - _median(finite)))
 
 
-def robust_lstsq(design: np.ndarray, y: np.ndarray, trend: Trend, weights: np.ndarray | None = None) -> RobustFit:
+def robust_lstsq(design: np.ndarray, y: np.ndarray, *, trend: Trend, weights: np.ndarray | None = None) -> RobustFit:
     """Huber-weighted least squares: coefficients, their covariance, and the residuals' robust scale.
 
     Rows must be in step order: the covariance is widened for residuals that are correlated in time. `weights`
@@ -170,18 +170,18 @@ def fit_step(
     side = np.r_[np.zeros(len(u_before)), np.ones(len(u_after))]
     columns = [np.ones(len(u)), u, side, u * side] + ([u * u] if trend.curvature else [])
     design = np.column_stack(columns)
-    fit = robust_lstsq(design, y, trend)
+    fit = robust_lstsq(design, y, trend=trend)
     slope_change = True
     # Leave out the terms the data do not show, slope change first: each refit starts from the last weights.
     if not abs(fit.coef[3]) >= trend.term_t * _se(fit.cov, 3):
         slope_change = False
         design = np.delete(design, 3, axis=1)
-        fit = robust_lstsq(design, y, trend, fit.weights)
+        fit = robust_lstsq(design, y, trend=trend, weights=fit.weights)
     if trend.curvature:
         last = design.shape[1] - 1
         if not abs(fit.coef[last]) >= trend.term_t * _se(fit.cov, last):
             design = design[:, :last]
-            fit = robust_lstsq(design, y, trend, fit.weights)
+            fit = robust_lstsq(design, y, trend=trend, weights=fit.weights)
     change = float(fit.coef[2])
     slope = float(fit.coef[1])
     slope_after = slope + (float(fit.coef[3]) if slope_change else 0.0)
@@ -204,5 +204,5 @@ def fit_slope(x: np.ndarray, y: np.ndarray, *, trend: Trend) -> tuple[float, flo
     centre = float(np.mean(x))
     span = float(np.ptp(x)) or 1.0
     design = np.column_stack([np.ones(len(x)), (x - centre) / span])
-    fit = robust_lstsq(design, y, trend)
+    fit = robust_lstsq(design, y, trend=trend)
     return float(fit.coef[1]) / span, _se(fit.cov, 1) / span, fit.sigma

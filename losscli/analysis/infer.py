@@ -72,7 +72,7 @@ def _evidence(x: np.ndarray, y: np.ndarray, *, period: float, interval: float, s
         return None
     steps = start + period * np.arange(1, int(count) + 1)
     steps = steps[(steps > x[0]) & (steps < x[-1])]
-    [view] = [v for v in views(period, interval, settings) if v.name == EPOCHS]
+    [view] = [v for v in views(period, interval=interval, settings=settings) if v.name == EPOCHS]
     level = placebo_level(x, y, boundaries=steps, view=view, epoch_len=period, settings=settings)
     evidence = []
     for k, b in enumerate(steps, 1):
@@ -81,7 +81,7 @@ def _evidence(x: np.ndarray, y: np.ndarray, *, period: float, interval: float, s
             evidence.append(Evidence(k, float(b), ((m, m.z >= settings.placebo_factor * level),)))
     if len(evidence) < 2:
         return None
-    flagged = boundary_flags(evidence, settings)
+    flagged = boundary_flags(evidence, settings=settings)
     stepping = [m for m, f in flagged if f]
     if len(stepping) < 2 or len(stepping) < settings.infer_min_stepping * len(evidence):
         return None

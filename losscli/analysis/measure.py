@@ -15,7 +15,7 @@ import numpy as np
 from losscli.analysis import boundaries as bounds
 from losscli.analysis.epoch_levels import epoch_level_model
 from losscli.analysis.eval_findings import eval_finding
-from losscli.analysis.evidence import LEVELS, measure, placebo_level, views
+from losscli.analysis.evidence import measure, placebo_level, views
 from losscli.analysis.fits import Trend, fit_slope
 from losscli.analysis.infer import infer_period
 from losscli.analysis.result import EvalFinding
@@ -34,7 +34,7 @@ NOT_MEASURABLE = "no boundary measurable"  # every boundary lost its points to v
 
 OVERRIDES = "overrides"  # --steps-per-epoch placed boundaries in a run whose log records epochs it cannot place
 NOT_USED = "not used"  # --steps-per-epoch differs from what the log states, which wins
-_SAME = 0.01  # two steps-per-epoch values within 1 % are the same (rounding of logged epochs)
+_SAME = 0.01  # numerical: two steps-per-epoch values within 1 % are the same (rounding of logged epochs)
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def _measure_boundaries(
 ) -> Measured:
     epoch_len = found.steps_per_epoch
     interval = float(np.median(np.diff(x)))
-    seen_from = views(epoch_len, interval, settings)
+    seen_from = views(epoch_len, interval=interval, settings=settings)
     levels = {
         v.settle: placebo_level(x, y, boundaries=crossed, view=v, epoch_len=epoch_len, settings=settings)
         for v in seen_from
@@ -128,7 +128,9 @@ def _measure_boundaries(
         if model is not None:
             advantage = model.advantage
             index = {float(b): k for k, b in enumerate(crossed, first)}
-            level_evidence = [Evidence(index[m.at], m.at, ((m, True),)) for m in model.drops if m.view == LEVELS]
+            # The placebo holds for every measurement: a level model's drops must also stand above mid-epoch ones.
+            placebo = settings.placebo_factor * levels[seen_from[0].settle]
+            level_evidence = [Evidence(index[m.at], m.at, ((m, m.z >= placebo),)) for m in model.drops]
     problem = None
     if not evidence and not level_evidence:
         problem = NOT_MEASURABLE if base.train.left_out else FEW_PER_EPOCH

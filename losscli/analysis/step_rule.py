@@ -25,7 +25,7 @@ class Evidence:
     seen: tuple[tuple[Measurement, bool], ...]
 
 
-def shaped(m: Measurement, settings: Settings) -> bool:
+def shaped(m: Measurement, *, settings: Settings) -> bool:
     """Everything a step needs but significance: a drop, visible, concentrated at the boundary, not negligible."""
     return (
         m.drop > 0
@@ -35,19 +35,23 @@ def shaped(m: Measurement, settings: Settings) -> bool:
     )
 
 
-def boundary_flags(evidence: list[Evidence], settings: Settings) -> list[tuple[Measurement, bool]]:
+def boundary_flags(evidence: list[Evidence], *, settings: Settings) -> list[tuple[Measurement, bool]]:
     """For each boundary, the measurement that speaks for it and whether it steps."""
     chosen: list[Measurement] = []
     alone: list[bool] = []
     poolable: list[bool] = []
     for e in evidence:
-        passing = [m for m, ok in e.seen if ok and shaped(m, settings) and m.t >= settings.min_t]
+        passing = [m for m, ok in e.seen if ok and shaped(m, settings=settings) and m.t >= settings.min_t]
         primary, primary_ok = e.seen[0]
         chosen.append(max(passing, key=lambda m: m.t) if passing else primary)
         alone.append(bool(passing))
         poolable.append(
             bool(passing)
-            or (primary_ok and shaped(primary, settings) and primary.t >= settings.pool_fraction * settings.min_t)
+            or (
+                primary_ok
+                and shaped(primary, settings=settings)
+                and primary.t >= settings.pool_fraction * settings.min_t
+            )
         )
     strong = any(a and m.t >= settings.strong_factor * settings.min_t for a, m in zip(alone, chosen))
     if sum(alone) >= 2 or (sum(alone) == 1 and (len(evidence) <= settings.lone_step_boundaries or strong)):
