@@ -43,7 +43,10 @@ def test_every_setting_is_explained_and_documented() -> None:
     method = (ROOT / "docs" / "method.md").read_text()
     for field in dataclasses.fields(Settings):
         [line] = [i for i, text in enumerate(source) if re.match(rf"\s+{field.name}: ", text)]
-        commented = "#" in source[line] or source[line - 1].strip().startswith("#")
+        above = line - 1
+        while re.match(r"\s+\w+: [^#]*$", source[above]):  # fields that share the comment block above them
+            above -= 1
+        commented = "#" in source[line] or source[above].strip().startswith("#")
         assert commented, f"Settings.{field.name} has no comment"
         assert f"`{field.name}`" in method, f"docs/method.md does not mention Settings.{field.name}"
 

@@ -45,6 +45,8 @@ def decide(measured: Measured, *, settings: Settings) -> Decision:
             t=m.t,
             share=m.share,
             stepped=flag,
+            view=m.view,
+            settle=round(m.settle, 2),
         )
         for k, m, flag in flagged
     )

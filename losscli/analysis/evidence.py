@@ -143,7 +143,7 @@ def placebo_level(
     windows and settling: the root mean square of the positive ones, 0 when fewer than two epochs are covered."""
     if len(boundaries) == 0:
         return 0.0
-    mid = View(NEAR, settings.near_width * epoch_len, view.settle, view.lead, True)
+    mid = View(NEAR, min(settings.near_width, 0.5) * epoch_len, view.settle, view.lead, True)  # inside its epoch
     edges = np.r_[boundaries[0] - epoch_len, boundaries, boundaries[-1] + epoch_len]
     values = []
     slack = 0.05 * epoch_len  # an epoch counts as covered when logging reaches within 5 % of both its ends

@@ -78,7 +78,7 @@ def _evidence(x: np.ndarray, y: np.ndarray, *, period: float, interval: float, s
     for k, b in enumerate(steps, 1):
         m = measure(x, y, at=float(b), view=view, epoch_len=period, settings=settings)
         if m is not None:
-            evidence.append(Evidence(k, float(b), ((m, m.z >= settings.placebo_factor * level),)))
+            evidence.append(Evidence(k, float(b), ((m, level),)))
     if len(evidence) < 2:
         return None
     flagged = boundary_flags(evidence, settings=settings)

@@ -115,7 +115,7 @@ def _measure_boundaries(
         for view in seen_from:
             m = measure(x, y, at=float(b), view=view, epoch_len=epoch_len, settings=settings)
             if m is not None:
-                seen.append((m, m.z >= settings.placebo_factor * levels[view.settle]))
+                seen.append((m, levels[view.settle]))
         if seen:
             evidence.append(Evidence(k, float(b), tuple(seen)))
         else:
@@ -129,8 +129,8 @@ def _measure_boundaries(
             advantage = model.advantage
             index = {float(b): k for k, b in enumerate(crossed, first)}
             # The placebo holds for every measurement: a level model's drops must also stand above mid-epoch ones.
-            placebo = settings.placebo_factor * levels[seen_from[0].settle]
-            level_evidence = [Evidence(index[m.at], m.at, ((m, m.z >= placebo),)) for m in model.drops]
+            placebo = levels[seen_from[0].settle]
+            level_evidence = [Evidence(index[m.at], m.at, ((m, placebo),)) for m in model.drops]
     problem = None
     if not evidence and not level_evidence:
         problem = NOT_MEASURABLE if base.train.left_out else FEW_PER_EPOCH

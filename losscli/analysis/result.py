@@ -17,7 +17,9 @@ class Boundary:
     `before` and `after` are the loss levels fitted on each side at the boundary step; `drop` is their difference
     (positive when the loss falls); `z` is the drop over the noise of single points inside the neighbouring epochs;
     `t` is the drop over its own standard error; `share` is the part of the epoch-to-epoch decrease that happens at
-    the boundary rather than gradually inside the epochs (1: all at the boundary, 0: none).
+    the boundary rather than gradually inside the epochs (1: all at the boundary, 0: none). `view` says which
+    measurement speaks for the boundary (docs/method.md): "epochs" reads both levels at `step`; "near" reads them
+    `settle` steps after it, where the drop has settled; "levels" is the whole-run model of epoch levels.
     """
 
     epoch: int
@@ -30,6 +32,8 @@ class Boundary:
     t: float
     share: float
     stepped: bool
+    view: str = ""
+    settle: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,9 @@ class Settings:
     # the ones it has seen longest ago) is also measured with this longer settling time, from the half epochs
     # next to the boundary.
     max_lag: float = 0.2
-    near_width: float = 0.5  # those local fits reach this fraction of an epoch from the boundary
+    # Those local fits reach this fraction of an epoch from the boundary; the placebo uses the same windows in
+    # the middle of each epoch, so more than 0.5 would reach the next boundary (it is capped there).
+    near_width: float = 0.5
     lead: float = 0.03  # fraction before the boundary left out: logging and shuffling blur the last steps
     # A trend term beyond level and slope (a change of slope at the boundary, a shared curvature) enters a fit
     # only when its estimate is this many standard errors from zero: the data must show it.

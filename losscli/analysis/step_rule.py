@@ -5,6 +5,11 @@ A boundary steps on its own when one of its views (evidence.py) shows a drop tha
 consecutive boundaries, each measured from its whole epochs, shows them with a strong combined t (Stouffer): the
 same drop recurring epoch after epoch is evidence no single boundary gives. Pooling uses one view only, so that
 choosing among views never inflates a pooled statistic.
+
+With more boundaries than `lone_step_boundaries`, steps at some of them must also show over all of them together
+(the combined t of every boundary's whole-epoch view, rises counted against drops, reaches `min_combined_t`),
+unless one step is strong on its own: noise that wanders for hundreds of steps makes two of nine boundaries drop
+by chance, and as many others rise; a staircase drops at most of them.
 """
 
 from __future__ import annotations
@@ -18,20 +23,22 @@ from losscli.analysis.settings import Settings
 
 @dataclass(frozen=True)
 class Evidence:
-    """One boundary's measurements: each view's, with whether it stands above the placebo of its view."""
+    """One boundary's measurements: each view's, with the typical mid-epoch drop (z) of its view, the placebo."""
 
     epoch: int
     at: float
-    seen: tuple[tuple[Measurement, bool], ...]
+    seen: tuple[tuple[Measurement, float], ...]
 
 
-def shaped(m: Measurement, *, settings: Settings) -> bool:
-    """Everything a step needs but significance: a drop, visible, concentrated at the boundary, not negligible."""
+def shaped(m: Measurement, *, placebo: float, settings: Settings) -> bool:
+    """Everything a step needs but significance: a drop, visible, concentrated at the boundary, not negligible,
+    and larger (as an effect size) than the drops its view finds in the middle of epochs (`placebo`, z)."""
     return (
         m.drop > 0
         and m.z >= settings.min_z
         and m.share >= settings.min_share
         and m.relative_drop >= settings.min_relative_drop
+        and m.z >= settings.placebo_factor * placebo
     )
 
 
@@ -41,20 +48,22 @@ def boundary_flags(evidence: list[Evidence], *, settings: Settings) -> list[tupl
     alone: list[bool] = []
     poolable: list[bool] = []
     for e in evidence:
-        passing = [m for m, ok in e.seen if ok and shaped(m, settings=settings) and m.t >= settings.min_t]
-        primary, primary_ok = e.seen[0]
+        passing = [
+            m for m, placebo in e.seen if shaped(m, placebo=placebo, settings=settings) and m.t >= settings.min_t
+        ]
+        primary, placebo = e.seen[0]
         chosen.append(max(passing, key=lambda m: m.t) if passing else primary)
         alone.append(bool(passing))
+        pooled_t = settings.pool_fraction * settings.min_t
         poolable.append(
-            bool(passing)
-            or (
-                primary_ok
-                and shaped(primary, settings=settings)
-                and primary.t >= settings.pool_fraction * settings.min_t
-            )
+            bool(passing) or (shaped(primary, placebo=placebo, settings=settings) and primary.t >= pooled_t)
         )
     strong = any(a and m.t >= settings.strong_factor * settings.min_t for a, m in zip(alone, chosen))
-    if sum(alone) >= 2 or (sum(alone) == 1 and (len(evidence) <= settings.lone_step_boundaries or strong)):
+    # The steps a run shows must also show in all its boundaries together (each measured from the same view,
+    # rises counted against drops): noise that wanders makes a few boundaries drop by chance, and others rise.
+    overall = sum(e.seen[0][0].t for e in evidence) / math.sqrt(len(evidence)) if evidence else 0.0
+    few = len(evidence) <= settings.lone_step_boundaries
+    if (sum(alone) >= 2 and (few or overall >= settings.min_combined_t)) or (sum(alone) >= 1 and (few or strong)):
         return list(zip(chosen, alone))
     best: tuple[float, int, int] = (0.0, 0, 0)
     start = 0
@@ -66,5 +75,5 @@ def boundary_flags(evidence: list[Evidence], *, settings: Settings) -> list[tupl
             best = max(best, (combined, start, end))
         start = end + 1
     combined, first, last = best
-    pooled = combined >= settings.min_combined_t
+    pooled = combined >= settings.min_combined_t and overall >= settings.min_combined_t
     return [(m, pooled and first <= i < last) for i, m in enumerate(chosen)]
