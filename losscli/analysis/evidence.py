@@ -92,7 +92,7 @@ def trend_of(view: View, *, settings: Settings) -> Trend:
 
 
 def measure(
-    x: np.ndarray, y: np.ndarray, *, at: float, view: View, epoch_len: float, settings: Settings
+    x: np.ndarray, y: np.ndarray, *, at: float, view: View, epoch_len: float, settings: Settings, share: bool = True
 ) -> Measurement | None:
     """The drop at step `at` seen from `view`, or None when a side has too few points or the fit is not finite."""
     left = _between(x, at - view.reach + view.settle, at - view.lead)
@@ -112,9 +112,9 @@ def measure(
     drop = -fit.change
     z = drop / fit.sigma
     t = normal_equivalent(drop / fit.change_se, dof=fit.dof)
-    share = _share(x, y, at=at, drop=drop, epoch_len=epoch_len, view=view)
-    found = Measurement(at, fit.before, fit.after, drop, z, t, share, view.name, view.settle, fit)
-    return found if all(map(math.isfinite, (found.before, found.after, drop, z, t, share))) else None
+    part = _share(x, y, at=at, drop=drop, epoch_len=epoch_len, view=view) if share else 0.0
+    found = Measurement(at, fit.before, fit.after, drop, z, t, part, view.name, view.settle, fit)
+    return found if all(map(math.isfinite, (found.before, found.after, drop, z, t, part))) else None
 
 
 def _between(x: np.ndarray, low: float, high: float) -> slice:
@@ -150,7 +150,7 @@ def placebo_level(
     for start, end in zip(edges[:-1], edges[1:]):
         if start < x[0] - slack or end > x[-1] + slack:
             continue
-        found = measure(x, y, at=(start + end) / 2, view=mid, epoch_len=epoch_len, settings=settings)
+        found = measure(x, y, at=(start + end) / 2, view=mid, epoch_len=epoch_len, settings=settings, share=False)
         if found is not None:
             values.append(found.z)
     if len(values) < 2:

@@ -22,6 +22,7 @@ import numpy as np
 _MAD_TO_SIGMA = 1.4826  # the median absolute deviation of normal noise, in standard deviations (a definition)
 _IRLS_ITERATIONS = 8  # numerical: reweighting converges in 3-5 on loss curves; the cap bounds the cost
 _TINY = 1e-12  # numerical safety: keeps divisions finite; far below any loss a logger writes
+_CONVERGED = 1e-4  # numerical: reweighting stops when no weight changes by more than this
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,20 @@ def _median(values: np.ndarray) -> float:
 
 def robust_scale(residuals: np.ndarray) -> float:
     """The noise of single points (1.4826 x the median absolute deviation), over the finite residuals."""
-    finite = residuals if np.all(np.isfinite(residuals)) else residuals[np.isfinite(residuals)]
+    finite = residuals if np.isfinite(residuals).all() else residuals[np.isfinite(residuals)]
     if len(finite) == 0:
         return math.nan
-    return _MAD_TO_SIGMA * _median(np.abs(finite - _median(finite)))
+    return _mad_scale(finite)
+
+
+def _mad_scale(values: np.ndarray) -> float:
+    """1.4826 x the median absolute deviation of finite values (the fits' inputs are finite: values.py)."""
+    return _centre_and_scale(values)[1]
+
+
+def _centre_and_scale(values: np.ndarray) -> tuple[float, float]:
+    centre = _median(values)
+    return centre, _MAD_TO_SIGMA * _median(np.abs(values - centre))
 
 
 def robust_lstsq(design: np.ndarray, y: np.ndarray, *, trend: Trend, weights: np.ndarray | None = None) -> RobustFit:
@@ -93,26 +104,27 @@ def robust_lstsq(design: np.ndarray, y: np.ndarray, *, trend: Trend, weights: np
     from a fit of a larger model start the reweighting where it ended."""
     weights = np.ones(len(y)) if weights is None else weights
     coef = _weighted_solve(design, y, weights)
+    residuals = y - design @ coef
+    centre, scale = _centre_and_scale(residuals)
     for _ in range(_IRLS_ITERATIONS):
-        residuals = y - design @ coef
-        scale = robust_scale(residuals)
         if not scale > 0:
             break
         u = np.abs(residuals) / (trend.huber_k * scale)
         new_weights = np.where(u <= 1, 1.0, 1.0 / np.maximum(u, _TINY))
-        if np.allclose(new_weights, weights, rtol=1e-4, atol=1e-6):
+        if float(np.max(np.abs(new_weights - weights))) <= _CONVERGED:
             break  # converged: the same points carry the same weight
         weights = new_weights
         coef = _weighted_solve(design, y, weights)
-    residuals = y - design @ coef
+        residuals = y - design @ coef
+        centre, scale = _centre_and_scale(residuals)
     # The MAD alone is unstable on a dozen points (it can come out near zero); the Huber-weighted RMS,
     # corrected for the fitted parameters, bounds it from below. It also covers a collapsed, flat loss. The
     # last floor is numerical: a loss logged as exactly the same number gives finite z and t, not infinite.
     dof = max(float(weights.sum()) - design.shape[1], 1.0)
     weighted_rms = float(math.sqrt(np.dot(weights, residuals * residuals) / dof))
     level = float(np.mean(np.abs(y))) if len(y) else 0.0
-    sigma = max(robust_scale(residuals), weighted_rms, _TINY * max(level, 1.0))
-    inflation = _autocorrelation_inflation(residuals, trend.max_autocorrelation)
+    sigma = max(scale, weighted_rms, _TINY * max(level, 1.0))
+    inflation = _autocorrelation_inflation(residuals - centre, 3 * scale, trend.max_autocorrelation)
     xtwx = (design * weights[:, None]).T @ design
     try:
         cov = sigma**2 * np.linalg.inv(xtwx) * inflation
@@ -131,22 +143,21 @@ def _weighted_solve(design: np.ndarray, y: np.ndarray, weights: np.ndarray) -> n
         return np.linalg.lstsq(design * root[:, None], y * root, rcond=None)[0]
 
 
-def _autocorrelation_inflation(residuals: np.ndarray, max_r: float) -> float:
+def _autocorrelation_inflation(centred: np.ndarray, bound: float, max_r: float) -> float:
     """How much wider standard errors are when neighbouring residuals move together (a loss that wanders).
 
-    Rows are in step order, so the lag-1 autocorrelation of the residuals measures it; an AR(1) process with
-    correlation r carries (1 + r) / (1 - r) times the variance of independent noise into a mean (never more
-    than all points moving as one)."""
-    if len(residuals) < 8:
+    Rows are in step order, so the lag-1 autocorrelation of the residuals (centred on their median, clipped at
+    `bound` so that spikes do not dominate) measures it; an AR(1) process with correlation r carries
+    (1 + r) / (1 - r) times the variance of independent noise into a mean (never more than all points moving
+    as one)."""
+    if len(centred) < 8:
         return 1.0
-    centred = residuals - _median(residuals)
-    bound = 3 * robust_scale(centred)
     clipped = np.clip(centred, -bound, bound)
     denominator = float(np.dot(clipped, clipped))
     if not denominator > 0:
         return 1.0
     r = min(max(float(np.dot(clipped[1:], clipped[:-1])) / denominator, 0.0), max_r)
-    return min((1 + r) / (1 - r), float(len(residuals)))
+    return min((1 + r) / (1 - r), float(len(centred)))
 
 
 def _se(cov: np.ndarray, i: int) -> float:
@@ -165,9 +176,9 @@ def fit_step(
 ) -> StepFit:
     """Fit the segmented curve around u = 0, where `before` and `after` are read; `scale` (an epoch, in steps)
     keeps numbers tame. Columns: level, slope, jump, slope change, curvature; the last two only when shown."""
-    u = np.r_[u_before, u_after] / scale
-    y = np.r_[y_before, y_after]
-    side = np.r_[np.zeros(len(u_before)), np.ones(len(u_after))]
+    u = np.concatenate((u_before, u_after)) / scale
+    y = np.concatenate((y_before, y_after))
+    side = np.concatenate((np.zeros(len(u_before)), np.ones(len(u_after))))
     columns = [np.ones(len(u)), u, side, u * side] + ([u * u] if trend.curvature else [])
     design = np.column_stack(columns)
     fit = robust_lstsq(design, y, trend=trend)

@@ -104,10 +104,10 @@ def _measure_boundaries(
     epoch_len = found.steps_per_epoch
     interval = float(np.median(np.diff(x)))
     seen_from = views(epoch_len, interval=interval, settings=settings)
-    levels = {
-        v.settle: placebo_level(x, y, boundaries=crossed, view=v, epoch_len=epoch_len, settings=settings)
-        for v in seen_from
-    }
+    levels: dict[float, float] = {}
+    for v in seen_from:  # one placebo per settling time (the views that share one share its placebo)
+        if v.settle not in levels:
+            levels[v.settle] = placebo_level(x, y, boundaries=crossed, view=v, epoch_len=epoch_len, settings=settings)
     first = found.first_epoch + int(np.flatnonzero(found.steps == crossed[0])[0])
     evidence, unmeasured = [], []
     for k, b in enumerate(crossed, first):
