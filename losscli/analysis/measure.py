@@ -64,6 +64,7 @@ class Measured:
 
 
 def measure_run(run: Run, *, settings: Settings) -> Measured:
+    """Everything about `run` that the verdict is decided from; stops where the run offers no more."""
     train = run.series(TRAIN_LOSS)
     points = usable(train.step, train.value, train.epoch, max_deviation=settings.max_deviation)
     ev = run.series(EVAL_LOSS)
@@ -73,7 +74,8 @@ def measure_run(run: Run, *, settings: Settings) -> Measured:
         if eval_points is not None
         else None
     )
-    where = str((run.meta.get("source_files") or [run.path])[0])
+    files = run.meta.get("source_files")
+    where = str(files[0] if isinstance(files, (list, tuple)) and files else run.path)
     cols = run.columns()
     known = cols.epoch[np.isfinite(cols.epoch)]
     base = Measured(where, points, eval_points, finding, epochs_covered=float(known.max()) if len(known) else None)
