@@ -144,7 +144,7 @@ def _left_out(where: str, what: str, points: Usable | None, settings: Settings) 
     if points.non_finite:
         kinds.append(f"{points.non_finite} NaN or infinite")
     if points.absurd:
-        kinds.append(f"{points.absurd} absurdly large (over {settings.max_deviation:g} times the curve's scale)")
+        kinds.append(f"{points.absurd} absurdly large, beyond {settings.max_deviation:g} times the curve's scale")
     return (
         f"{where}: {points.left_out} {what} values left out of the analysis ({' and '.join(kinds)}), "
         f"the first at step {points.first_left_out}"
