@@ -248,17 +248,6 @@ def non_finite_losses(run: Run) -> tuple[int, list[str]]:
     return int(bad.sum()), sorted(set(cols.metric[bad])) if bad.any() else []
 
 
-def _non_finite_warnings(run: Run) -> list[str]:
-    """NaN and infinite losses are left out of the analysis: one warning that says how many, and where.
-
-    Only the losses: a NaN gradient norm is routine under fp16 loss scaling and changes nothing here."""
-    count, metrics = non_finite_losses(run)
-    if not count:
-        return []
-    where = (run.meta.get("source_files") or [str(run.path)])[0]
-    return [f"{where}: {count} NaN or infinite values ({' and '.join(metrics)}) were left out"]
-
-
 def _judge_source(
     source: Source,
     root: Path,
@@ -284,15 +273,18 @@ def _judge_source(
             "run": run.name,
             "path": str(run.path),
             "format": run.format,
-            "warnings": (*run.warnings, *_non_finite_warnings(run)),
+            "warnings": tuple(run.warnings),
             "notes": tuple(run.notes),
             "meta": _plain_meta(run.meta),
             "curves": display_curves(run, display_points) if display_points else {},
         }
         try:
-            results.append(RunResult(analysis=analyze(run, settings=settings), **common))
+            analysis = analyze(run, settings=settings)
         except Exception as exc:
             results.append(RunResult(analysis=None, error=f"{run.path}: analysis failed ({exc})", **common))
+            continue
+        common["warnings"] = (*run.warnings, *analysis.warnings)
+        results.append(RunResult(analysis=analysis, **common))
     return results
 
 

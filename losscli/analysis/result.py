@@ -17,7 +17,9 @@ class Boundary:
     `before` and `after` are the loss levels fitted on each side at the boundary step; `drop` is their difference
     (positive when the loss falls); `z` is the drop over the noise of single points inside the neighbouring epochs;
     `t` is the drop over its own standard error; `share` is the part of the epoch-to-epoch decrease that happens at
-    the boundary rather than gradually inside the epochs (1: all at the boundary, 0: none).
+    the boundary rather than gradually inside the epochs (1: all at the boundary, 0: none). `view` says which
+    measurement speaks for the boundary (docs/method.md): "epochs" reads both levels at `step`; "near" reads them
+    `settle` steps after it, where the drop has settled; "levels" is the whole-run model of epoch levels.
     """
 
     epoch: int
@@ -30,6 +32,8 @@ class Boundary:
     t: float
     share: float
     stepped: bool
+    view: str = ""
+    settle: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class EvalFinding:
 
 @dataclass(frozen=True)
 class Analysis:
+    """The verdict with its evidence. `notes` help read it; `warnings` are problems with the input that the
+    analysis worked around (values left out, an option that overrides the log)."""
+
     verdict: str
     score: float
     reason: str
@@ -59,6 +66,7 @@ class Analysis:
     memorization: bool = False
     late_epoch_rise: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
