@@ -22,7 +22,6 @@ from losscli.analysis.result import RunResult
 from losscli.discover import Located, Problem, WalkOptions, find_sources
 from losscli.discover import walk as walk_sources
 from losscli.errors import LossCliError
-from losscli.frame import EVAL_LOSS, TRAIN_LOSS
 from losscli.parsers import get_format
 from losscli.parsers.base import ReadOptions, Source
 
@@ -237,15 +236,6 @@ def judge_source(
 
     with np.errstate(all="ignore"):
         return _judge_source(source, root, settings, read_options, display_points, read)
-
-
-def non_finite_losses(run: Run) -> tuple[int, list[str]]:
-    """How many train- and eval-loss values are NaN or infinite, and in which of those metrics."""
-    import numpy as np
-
-    cols = run.columns()
-    bad = ~np.isfinite(cols.value) & np.isin(cols.metric, (TRAIN_LOSS, EVAL_LOSS))
-    return int(bad.sum()), sorted(set(cols.metric[bad])) if bad.any() else []
 
 
 def _judge_source(

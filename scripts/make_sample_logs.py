@@ -109,6 +109,12 @@ runs/<name>/events.out.tfevents.* (TensorBoard) and wandb/offline-run-*/.
     eval-leak-at-epochs  the same leak, evaluated at every epoch end.
     eval-clean-at-epochs the same memorizing run without the leak, evaluated at every epoch end on 48
                          held-out random sequences: stepped train loss, eval loss rising.
+    plateau              GPT-2 on 256 markov-chain-v1-like sequences, 5 epochs of 16 steps at a constant 3e-3:
+                         the rule is learned within about the first epoch, then the loss sits at the chain's
+                         entropy floor for four epochs (no eval set).
+    steps-restart        a plain torch loop (no Trainer) logging to TensorBoard with torch's SummaryWriter, the
+                         step being the batch index within the epoch (1-20) and train/epoch the progress: the
+                         step count starts again at every epoch while the epoch goes on (3 epochs, memorizing).
 """
 
 from __future__ import annotations
@@ -528,6 +534,58 @@ def eval_clean_at_epochs() -> str:
     )
 
 
+def plateau() -> str:
+    """A learnable rule learned within the first epoch at a high constant rate, then four epochs with nothing left
+    to learn: the loss sits at the chain's entropy floor while training goes on."""
+    V, L = 128, 32
+    return findings_run(
+        "plateau",
+        train=tt.markov_sequences(256, L, V, seed=7),
+        eval=None,
+        vocab=V,
+        seq_len=L,
+        n_embd=64,
+        epochs=5,
+        lr=3e-3,
+        scheduler="constant",
+        batch_size=16,
+        logging_steps=1,
+        seed=8,
+    )
+
+
+def steps_restart() -> str:
+    """A plain torch loop that logs to TensorBoard (torch's SummaryWriter) with the batch index within the epoch
+    as the step, and the epoch as progress: the step count starts again every epoch while the epoch goes on."""
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+
+    out = os.path.join(OUT, "findings", "steps-restart")
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    V, L, N, BS, EPOCHS, LR = 512, 16, 160, 8, 3, 1e-3
+    train = tt.random_sequences(N, L, V, seed=31).tokens
+    model = tt.make_model(V, L, n_layer=2, n_embd=64, n_head=4, seed=9)
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)
+    gen = torch.Generator().manual_seed(9)
+    writer = SummaryWriter(log_dir=out)
+    batches = N // BS
+    for epoch in range(EPOCHS):
+        model.train()
+        perm = torch.randperm(N, generator=gen)
+        for batch in range(batches):
+            x = train[perm[batch * BS : (batch + 1) * BS]]
+            loss = model(input_ids=x, labels=x).loss
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            writer.add_scalar("train/epoch", epoch + (batch + 1) / batches, batch + 1)  # the bug: step = batch
+            writer.add_scalar("train/loss", loss.item(), batch + 1)
+    writer.close()
+    return out
+
+
 # --------------------------------------------------------------------------
 # command line
 # --------------------------------------------------------------------------
@@ -548,6 +606,8 @@ SAMPLES = {
     "findings/eval-leak": eval_leak,
     "findings/eval-leak-at-epochs": eval_leak_at_epochs,
     "findings/eval-clean-at-epochs": eval_clean_at_epochs,
+    "findings/plateau": plateau,
+    "findings/steps-restart": steps_restart,
 }
 
 # When each archive run "started": the training process runs under libfaketime from this moment on.
@@ -587,7 +647,7 @@ def make(name: str) -> None:
             return
         print(f"{name}: faketime not found (apt-get install faketime): dated now, not {started}", flush=True)
     path = SAMPLES[name]()
-    if name != "wandb-direct":
+    if name not in ("wandb-direct", "findings/steps-restart"):
         print(tt.format_summary(name, tt.summarize(path)), flush=True)
     print(f"{name}: {time.time() - t0:.1f}s", flush=True)
 

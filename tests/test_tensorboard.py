@@ -531,16 +531,28 @@ def test_the_same_point_logged_twice_is_not_a_restart(tmp_path: Path) -> None:
 
 
 def _restart_rule_by_hand(logged: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-    """The rule of `losscli.restarts`, point by point: a point is dropped when a later point of its metric has a
-    smaller step after a fall (a resume that goes back to it or below), or when it repeats the step of the
-    point kept just before it (the first value at a step stays)."""
+    """The rule of `losscli.restarts`, point by point. A fall (a step below the one before it) is out of order
+    when no step after it, up to the next fall, repeats a step logged before it at or below the step it fell
+    from; any other fall starts a new stretch. A point is dropped when a point in a later stretch has a step at
+    or below its own (a resume that goes back to it or below). The rest are kept in step order, the first value
+    at each step."""
     kept: list[tuple[int, int, float]] = []
     for metric in dict.fromkeys(m for m, _, _ in logged):
         points = [(s, v) for m, s, v in logged if m == metric]
-        resumes = [i for i in range(1, len(points)) if points[i][0] < points[i - 1][0]]
+        falls = [i for i in range(1, len(points)) if points[i][0] < points[i - 1][0]]
+        splits = []
+        for k, i in enumerate(falls):
+            end = falls[k + 1] if k + 1 < len(falls) else len(points)
+            before = {s for s, _ in points[:i]}
+            if any(s in before for s, _ in points[i:end] if s <= points[i - 1][0]):
+                splits.append(i)
+        survivors = []
         for i, (s, v) in enumerate(points):
-            if any(j > i and points[j][0] <= s for j in resumes):
+            if any(r > i and any(points[j][0] <= s for j in range(r, len(points))) for r in splits):
                 continue
+            survivors.append((s, v))
+        survivors.sort(key=lambda p: p[0])  # stable: the first logged at a step stays first
+        for s, v in survivors:
             if kept and kept[-1][0] == metric and kept[-1][1] == s:
                 continue
             kept.append((metric, s, v))

@@ -143,9 +143,11 @@ def _left_out(where: str, what: str, points: Usable | None, settings: Settings) 
     kinds = []
     if points.non_finite:
         kinds.append(f"{points.non_finite} NaN or infinite")
+    if points.stand_ins:
+        kinds.append(f"{points.stand_ins} logged as 0.0 by the Trainer's NaN filter in place of NaN")
     if points.absurd:
         kinds.append(f"{points.absurd} absurdly large, beyond {settings.max_deviation:g} times the curve's scale")
     return (
-        f"{where}: {points.left_out} {what} values left out of the analysis ({' and '.join(kinds)}), "
+        f"{where}: {points.left_out} {what} values left out of the analysis ({_join(kinds)}), "
         f"the first at step {points.first_left_out}"
     )

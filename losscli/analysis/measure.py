@@ -21,8 +21,8 @@ from losscli.analysis.infer import infer_period
 from losscli.analysis.result import EvalFinding
 from losscli.analysis.settings import Settings
 from losscli.analysis.step_rule import Evidence
-from losscli.analysis.values import Usable, usable
-from losscli.frame import EVAL_LOSS, TRAIN_LOSS, Run
+from losscli.analysis.values import Usable, stand_ins, usable
+from losscli.frame import EVAL_LOSS, GRAD_NORM, TRAIN_LOSS, Run
 
 # Where measuring had to stop (the run is inconclusive; explain.py words them).
 NO_TRAIN_LOSS = "no train loss"
@@ -66,7 +66,16 @@ class Measured:
 def measure_run(run: Run, *, settings: Settings) -> Measured:
     """Everything about `run` that the verdict is decided from; stops where the run offers no more."""
     train = run.series(TRAIN_LOSS)
-    points = usable(train.step, train.value, train.epoch, max_deviation=settings.max_deviation)
+    grad = run.series(GRAD_NORM)
+    filtered = stand_ins(
+        train.step,
+        train.value,
+        grad_steps=grad.step,
+        grad_values=grad.value,
+        context=settings.stand_in_context,
+        fraction=settings.stand_in_fraction,
+    )
+    points = usable(train.step, train.value, train.epoch, max_deviation=settings.max_deviation, stand_in=filtered)
     ev = run.series(EVAL_LOSS)
     eval_points = usable(ev.step, ev.value, ev.epoch, max_deviation=settings.max_deviation) if len(ev) else None
     finding = (

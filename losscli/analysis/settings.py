@@ -62,6 +62,11 @@ class Settings:
     max_deviation: float = 1e6
     # An epoch value more than this many usual increments above both neighbours that falls back is a stray.
     epoch_spike_factor: float = 10.0
+    # A train loss of exactly 0 where no grad norm says NaN is the Trainer's NaN filter's stand-in when zeros last
+    # to the end of the log and the smallest of the last `stand_in_context` non-zero losses before them is at
+    # least `stand_in_fraction` of the curve's 90th percentile (a loss that really reaches 0 gets there slowly).
+    stand_in_context: int = 5
+    stand_in_fraction: float = 0.01
     # --- Epoch length inferred from the curve (logs without epochs) -----------------------------------------
     infer_candidates: int = 4  # the largest drops of the smoothed curve that propose a period
     infer_divisors: tuple[int, ...] = (1, 2, 3)  # a drop at step s proposes s, s/2, s/3
@@ -78,5 +83,48 @@ class Settings:
     eval_rise_noise: float = 2.0
     eval_rise_relative: float = 0.005
     eval_min_points: int = 3  # ... with at least this many eval points
+    # --- Findings besides the staircase (findings/) -------------------------------------------------------
+    # A spike's first point stands this many noise widths of single points above the trend of the points before
+    # it in its epoch ...
+    spike_z: float = 6.0
+    spike_min_relative: float = 0.05  # ... and this fraction of the level above it
+    spike_context: int = 8  # points before a jump its trend is read from
+    # It recovers when the loss is back to the predicted level plus this part of the spike's height ...
+    spike_recovery: float = 0.5
+    spike_max_width: float = 0.25  # ... within this part of an epoch (of the run, without epochs)
+    # A spike of one point (a single unusual batch) must stand this many times higher than spike_z.
+    spike_single_factor: float = 2.0
+    # Divergence: the loss at the end stands above its lowest (smoothed) level by at least this part of what it
+    # had fallen before ...
+    divergence_rise: float = 0.5
+    divergence_relative: float = 0.5  # ... and this fraction of the lowest level's size ...
+    divergence_z: float = 5.0  # ... and this many noise widths of single points
+    divergence_start_z: float = 2.5  # it starts after the last point this close (noise widths) to the lowest
+    # Plateau: a stretch of at least this part of the run (and, with epochs, this many epochs: longer than the
+    # tread of a staircase) over which the loss falls by at most plateau_progress of what it had fallen before,
+    # after a fall of at least plateau_fall_z noise widths.
+    plateau_min_length: float = 0.25
+    plateau_min_epochs: float = 1.5
+    plateau_progress: float = 0.02
+    plateau_fall_z: float = 5.0
+    # Drops after evaluation: at least this many evaluations away from the boundaries are measured, and this
+    # part of them (and at least two) drop by the step rule ...
+    eval_drops_min: int = 3
+    eval_drops_share: float = 0.5
+    # ... or, with evaluation at every boundary of a stepped run, the eval loss falls by at least this part of
+    # the train loss's fall over the same evaluations.
+    eval_leak_share: float = 0.5
+    # --- The learning-rate schedule (lr_schedule.py) ---------------------------------------------------------
+    lr_peak_tolerance: float = 0.02  # a rate within this fraction of the peak is at the peak (warm-up ends)
+    lr_constant_tolerance: float = 0.02  # a rate that varies by at most this fraction of the peak is constant
+    lr_fit_tolerance: float = 0.02  # a line or cosine fits when its RMS residual is within this part of the peak
+    lr_restart_rise: float = 0.2  # a rise by this part of the peak, after the rate fell, starts a new cycle
+    # A brief jump by this factor (or more) that comes back within lr_excursion_width of the points is an
+    # excursion (a manual override, a glitch), not the schedule; a spike's learning rate is reported when it
+    # differs from the usual by this factor.
+    lr_excursion_factor: float = 3.0
+    lr_excursion_width: float = 0.05
+    # Learning-rate restarts cause a staircase when they fall at this part of the stepped boundaries or more.
+    lr_restart_share: float = 0.5
     # --- Given by the user for logs that carry no epoch information (the log's own epochs always win) ------
     steps_per_epoch: float | None = None

@@ -94,7 +94,7 @@ def lightning_run(path: Path, table: Table) -> Run:
 
     from losscli.frame import make_columns
     from losscli.metric_names import name_metrics, unread_note
-    from losscli.restarts import resolve_restarts, restart_messages
+    from losscli.restarts import resolve_restarts, restart_messages, restart_meta
 
     if not table.rows:
         raise ParseError(path, "no rows under the header")
@@ -137,7 +137,11 @@ def lightning_run(path: Path, table: Table) -> Run:
     if bad:
         warnings.insert(0, f"{path}: {bad} rows without a usable step or epoch were skipped")
     notes = naming.notes + notes + unread_note(len(table.header), read=len(table.columns))
-    meta = {"source_files": [str(path)], "epoch_values": "Lightning epoch index, converted to progress"}
+    meta = {
+        "source_files": [str(path)],
+        "epoch_values": "Lightning epoch index, converted to progress",
+        **restart_meta(restarts),
+    }
     return Run(
         name=path.parent.name,
         path=path,

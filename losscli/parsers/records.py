@@ -17,7 +17,7 @@ from typing import Any
 from losscli.errors import ParseError
 from losscli.frame import ConfigSource, Run, columns_from_records
 from losscli.metric_names import name_metrics
-from losscli.restarts import resolve_restarts, restart_messages
+from losscli.restarts import resolve_restarts, restart_messages, restart_meta
 
 Record = tuple[str, str, int, float, float, float]
 
@@ -69,7 +69,7 @@ def build_run(
         notes.extend(naming_notes)
     frame, restarts = resolve_restarts(columns_from_records(records))
     more_warnings, more_notes = restart_messages(where, found=restarts)
-    meta = dict(meta or {})
+    meta = {**(meta or {}), **restart_meta(restarts)}
     meta.setdefault("source_files", [str(where)])
     return Run(
         name=name,

@@ -18,7 +18,7 @@ from losscli.parsers.base import ReadOptions
 from losscli.parsers.epoch_index import index_progress, is_counter
 from losscli.parsers.records import decide_names
 from losscli.parsers.table_columns import Plan, plan_columns
-from losscli.restarts import resolve_restarts, restart_messages
+from losscli.restarts import resolve_restarts, restart_messages, restart_meta
 
 if TYPE_CHECKING:
     import numpy as np
@@ -85,7 +85,7 @@ def table_run(
     if skipped:
         all_warnings.append(f"{path}: {skipped} rows without a usable step (`{plan.step}`) were skipped")
     notes = [*plan.notes, _columns_note(plan, kept), *([epoch_note] if epoch_note else []), *naming_notes]
-    meta: dict[str, Any] = {"source_files": [str(path)], "step_column": plan.step}
+    meta: dict[str, Any] = {"source_files": [str(path)], "step_column": plan.step, **restart_meta(restarts)}
     if plan.epoch:
         meta["epoch_values"] = epoch_note or "progress"
     return Run(

@@ -20,7 +20,7 @@ from losscli.metric_names import name_metrics
 from losscli.parsers.base import Format, ReadOptions, Source, read_text
 from losscli.parsers.partial_json import load_json
 from losscli.parsers.text_tables import header_fields
-from losscli.restarts import resolve_restarts, restart_messages
+from losscli.restarts import resolve_restarts, restart_messages, restart_meta
 
 HEADER = ["Wall time", "Step", "Value"]
 _TB_NAME = re.compile(r"^run[-_].*?-tag-(?P<tag>.+)$")
@@ -77,7 +77,7 @@ def read_tensorboard_download(path: Path) -> Run:
         path=path,
         format="tensorboard_csv",
         scalars=cols,
-        meta={"source_files": [str(path)]},
+        meta={"source_files": [str(path)], **restart_meta(restarts)},
         warnings=warnings,
         notes=notes,
     )

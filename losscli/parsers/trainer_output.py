@@ -32,7 +32,7 @@ from losscli.parsers.records import number as _number
 from losscli.parsers.records import usable_step as _step
 from losscli.parsers.trainer_dicts import entry_records as _entry_records
 from losscli.parsers.trainer_dicts import is_summary, name_trainer_records
-from losscli.restarts import resolve_restarts, restart_messages
+from losscli.restarts import resolve_restarts, restart_messages, restart_meta
 
 STATE_FILE = "trainer_state.json"
 LOG_FILE = "trainer_log.jsonl"
@@ -166,7 +166,7 @@ def trainer_run(
     more_warnings, more_notes = restart_messages(where, found=restarts)
     warnings.extend(more_warnings)
     notes.extend(more_notes)
-    meta = dict(meta)
+    meta = {**meta, **restart_meta(restarts)}
     if read_from is not None:
         meta["source_files"] = [str(read_from)]
     return Run(name=name, path=path, format=fmt, scalars=frame, meta=meta, warnings=warnings, notes=notes)

@@ -30,12 +30,8 @@ def _words(event: Event) -> str:
         return f"{change}: {d.get('reason')}" + (f" (score {d['score']})" if d.get("score") is not None else "")
     if event.event == "step":
         return f"another stepped boundary {_boundary(d)}"
-    if event.event == "eval_rise":
-        return f"eval loss rises: {d.get('last_loss')} now, lowest {_best(d)}"
     if event.event == "memorization":
         return f"memorization: eval loss rises while the train loss steps down; lowest {_best(d)}"
-    if event.event == "nan":
-        return f"{d['count']} NaN or infinite loss values (left out of the analysis)"
     if "message" in d:
         return (
             f"{event.event} ({d.get('kind', '')}): {d['message']}" if "kind" in d else f"{event.event}: {d['message']}"

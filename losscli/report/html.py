@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from losscli._version import __version__
-from losscli.analysis.result import VERDICTS, RunResult
+from losscli.analysis.result import VERDICTS, Analysis, RunResult
 from losscli.report.html_assets import PAGE_CSS, PAGE_JS
 from losscli.report.html_figures import figure, sparkline_svg
 from losscli.report.printable import printable, printable_values
 from losscli.report.records import largest_drop
-from losscli.report.table import eval_cell, shorten
+from losscli.report.table import cause_cell, eval_cell, findings_cell, schedule_cell, shorten
 
 _VERDICT_CLASS = {v: f"v-{v}" for v in VERDICTS}
 _COLUMNS = (  # key, header, sort type, tooltip
@@ -40,6 +40,14 @@ _COLUMNS = (  # key, header, sort type, tooltip
     ("score", "score", "num", "0..1, how strongly stepped"),
     ("drop", "largest drop", "num", "The largest loss drop at an epoch boundary"),
     ("eval", "eval finding", "text", "Where the eval loss was lowest, and whether it rises"),
+    (
+        "findings",
+        "findings",
+        "text",
+        "The most severe of the other findings (NaN, divergence, spikes, ...) and how many more",
+    ),
+    ("cause", "cause", "text", "What the logs show about where a staircase comes from"),
+    ("lr", "lr schedule", "text", "The learning-rate schedule read from the logged learning rate"),
     ("reason", "reason", "text", "Why the verdict, in one line"),
 )
 
@@ -170,6 +178,9 @@ def _summary_table(results: Sequence[RunResult]) -> str:
             (_num(a.score if a else None), "" if not a else f"{a.score:.2f}"),
             (_num(drop), drop_text),
             (eval_cell(r), esc(eval_cell(r))),
+            (findings_cell(r), esc(findings_cell(r))),
+            (cause_cell(r), esc(cause_cell(r))),
+            (schedule_cell(r), esc(schedule_cell(r))),
             (reason, esc(reason)),
         ]
         tds = "".join(f'<td data-v="{esc(str(v))}">{shown}</td>' for v, shown in cells)
@@ -216,6 +227,9 @@ def _run_section(i: int, r: RunResult) -> str:
         ev = eval_cell(r)
         if ev:
             facts.append(f"eval: {esc(ev)}")
+        lr = schedule_cell(r)
+        if lr:
+            facts.append(f"learning rate: {esc(lr)}")
     parts = [
         f'<article class="run" id="run-{i}" data-i="{i}" data-verdict="{esc(r.verdict)}">',
         f'<header><h3>{verdict}{badges} <span class="name">{_breakable(r.run)}</span></h3>'
@@ -226,6 +240,8 @@ def _run_section(i: int, r: RunResult) -> str:
     parts.append(f'<p class="facts">{" · ".join(facts)} · <span class="path">{esc(r.path)}</span></p>')
     notes = (*r.warnings, *r.notes, *(a.notes if a else ()))
     parts.extend(f'<p class="note">{esc(note)}</p>' for note in notes)
+    if a:
+        parts.extend(_told(a))
     if fig is None:
         parts.append('<p class="noplot">No curve to plot.</p>')
     else:
@@ -241,6 +257,18 @@ def _run_section(i: int, r: RunResult) -> str:
         )
     parts.append("</article>\n")
     return "".join(parts)
+
+
+def _told(a: Analysis) -> list[str]:
+    """The findings, the causes and the advice, in words, under the run's header."""
+    out = []
+    if a.findings:
+        items = "".join(f"<li><b>{esc(f.kind.replace('_', ' '))}</b>: {esc(f.message)}</li>" for f in a.findings)
+        out.append(f'<ul class="findings">{items}</ul>')
+    out.extend(f'<p class="cause">Cause: {esc(c.message)}</p>' for c in a.causes)
+    if a.advice is not None:
+        out.append(f'<p class="advice">Next step: {esc(a.advice.message)}</p>')
+    return out
 
 
 def _plotly_script(plotly_js: str, from_cdn: bool) -> str:

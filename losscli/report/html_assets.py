@@ -74,6 +74,9 @@ a { color: #1f5fa8; text-decoration: none; } a:hover { text-decoration: underlin
 .facts { margin: 0; color: var(--muted); font-size: 12.5px; overflow-wrap: anywhere; }
 .facts .path { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 .note { margin: 2px 0; font-size: 12.5px; color: #7a5b00; }
+.findings { margin: 4px 0; padding-left: 20px; font-size: 13px; color: #4a148c; }
+.cause, .advice { margin: 3px 0; font-size: 13px; }
+.advice { color: #1b5e20; }
 .ctl, .global-x { font-size: 12.5px; color: #444; margin: 6px 0 0; display: flex; align-items: center;
                   gap: 4px; }
 .ctl label { margin-left: 12px; }

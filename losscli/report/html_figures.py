@@ -13,6 +13,7 @@ from typing import Any
 
 from losscli.analysis.result import Analysis, Boundary, RunResult
 from losscli.frame import EVAL_LOSS, LEARNING_RATE, TRAIN_LOSS
+from losscli.report.html_marks import finding_marks
 
 TRAIN_COLOUR = "#1f5fa8"
 EVAL_COLOUR = "#e07b00"
@@ -103,6 +104,10 @@ def figure(result: RunResult) -> dict[str, Any] | None:
     views: dict[str, Any] = {"step": _view(step_x, bounds, "step", lambda b: b.step)}
     if to_epoch is not None:
         views["epoch"] = _view(epoch_x, bounds, "epoch", lambda b: float(b.epoch))
+    for name, view in views.items():
+        shapes, notes = finding_marks(result, where=_place(to_epoch if name == "epoch" else None))
+        view["shapes"].extend(shapes)
+        view["annotations"].extend(notes)
     layout = _layout(any(t[3] == "y2" for t in present))
     top = clip_top(result)
     if top is not None:  # the view starts below the start-up transient; autoscale shows it all
@@ -123,6 +128,17 @@ def figure(result: RunResult) -> dict[str, Any] | None:
         for view in views.values():
             view["annotations"].append(note)
     return {"data": data, "layout": layout, "views": views}
+
+
+def _place(to_epoch: Any) -> Any:
+    """A step's position on a view's x axis: the step itself, or its epoch (rounded as the traces are)."""
+    import numpy as np
+
+    def where(step: float) -> float | None:
+        value = float(step) if to_epoch is None else float(to_epoch(np.asarray([float(step)]))[0])
+        return round(value, 4) if math.isfinite(value) else None
+
+    return where
 
 
 def clip_top(result: RunResult) -> tuple[float, float, float] | None:

@@ -8,10 +8,11 @@ removed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
-from losscli.analysis.result import RunResult
+from losscli.analysis.result import Advice, Analysis, RunResult
 from losscli.report.printable import printable_values
 
 
@@ -70,6 +71,10 @@ def _record(result: RunResult) -> dict[str, Any]:
         "late_epoch_rise": list(a.late_epoch_rise) if a else [],
         "warnings": list(result.warnings),
         "notes": list(result.notes) + (list(a.notes) if a else []),
+        "findings": findings(a),
+        "lr_schedule": schedule(a),
+        "causes": [{"kind": c.kind, "message": c.message, **dict(c.evidence)} for c in a.causes] if a else [],
+        "advice": advice(a.advice) if a else None,
     }
     if a and a.eval:
         e = a.eval
@@ -85,11 +90,70 @@ def _record(result: RunResult) -> dict[str, Any]:
     return record
 
 
+def findings(a: Analysis | None) -> list[dict[str, Any]]:
+    """Each finding as `{kind, step, epoch, value, message}` and its kind's own fields."""
+    out = []
+    for f in a.findings if a else ():
+        fields = dataclasses.asdict(f)
+        head = {"kind": f.kind, **{k: _rounded(fields.pop(k)) for k in ("step", "epoch", "value", "message")}}
+        out.append({**head, **{k: _rounded(v) for k, v in fields.items()}})
+    return out
+
+
+def _rounded(value: Any) -> Any:
+    return _num(value, 6) if isinstance(value, float) else value
+
+
+def schedule(a: Analysis | None) -> dict[str, Any] | None:
+    s = a.lr_schedule if a else None
+    if s is None:
+        return None
+    return {
+        "kind": s.kind,
+        "warmup_steps": s.warmup_steps,
+        "peak": _num(s.peak, 10),
+        "last": _num(s.last, 10),
+        "restarts": list(s.restarts),
+        "restarts_at_boundaries": s.at_boundaries,
+        "excursions": [{"step": a, "end_step": b, "factor": _num(f, 3)} for a, b, f in s.excursions],
+    }
+
+
+def advice(a: Advice | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {
+        "checkpoint": a.checkpoint,
+        "step": a.step,
+        "epoch": a.epoch,
+        "epochs": a.epochs,
+        "remedies": a.remedies,
+        "message": a.message,
+    }
+
+
+def most_severe(record_findings: list[dict[str, Any]]) -> str:
+    """`nan +2`: the most severe kind of finding (SEVERITY order) and how many others; '' when there are none."""
+    if not record_findings:
+        return ""
+    kinds = [f["kind"] for f in record_findings]
+    top = min(kinds, key=lambda k: SEVERITY.index(k) if k in SEVERITY else len(SEVERITY))
+    return top + (f" +{len(kinds) - 1}" if len(kinds) > 1 else "")
+
+
+# the kinds of finding, most severe first: what the table shows when a run has several
+SEVERITY = ("nan", "divergence", "drops_after_eval", "steps_backwards", "eval_rise", "spike", "plateau")
+
+
 def largest_drop(result: RunResult) -> float | None:
     a = result.analysis
     if not a or not a.boundaries:
         return None
     return _num(max(b.drop for b in a.boundaries), 5)
+
+
+def _step_text(step: Any) -> str:
+    return "" if step is None else f"{step:g}" if isinstance(step, (int, float)) else str(step)
 
 
 def flat_record(result: RunResult) -> dict[str, Any]:
@@ -107,6 +171,17 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
     for key in ("best_loss", "best_step", "best_epoch", "best_checkpoint", "last_loss", "rises"):
         record[f"eval_{key}"] = ev.get(key)
     record["late_epoch_rise"] = ";".join(str(e) for e in record["late_epoch_rise"])
+    found = record.pop("findings")
+    record["findings"] = ";".join(f"{f['kind']}@{_step_text(f.get('step'))}" for f in found)
+    record["finding_messages"] = " | ".join(f["message"] for f in found)
+    lr = record.pop("lr_schedule") or {}
+    record["lr_schedule"] = lr.get("kind")
+    record["lr_warmup_steps"] = lr.get("warmup_steps")
+    record["lr_restarts"] = ";".join(_step_text(r) for r in lr.get("restarts", []))
+    causes = record.pop("causes")
+    record["causes"] = ";".join(c["kind"] for c in causes)
+    record["cause_messages"] = " | ".join(c["message"] for c in causes)
+    record["advice"] = (record.pop("advice") or {}).get("message")
     record["warnings"] = " | ".join(record["warnings"])
     record["notes"] = " | ".join(record["notes"])
     return record

@@ -27,14 +27,30 @@ from losscli.analysis.result import RunResult
 from losscli.curves import ASCII_BLOCKS, BLOCKS, sparkline
 from losscli.frame import TRAIN_LOSS
 from losscli.report.printable import printable
-from losscli.report.records import largest_drop
+from losscli.report.records import largest_drop, most_severe
 from losscli.verdicts import ERROR, INCONCLUSIVE, SMOOTH, STEPPED, VERDICTS
 
 VERDICT_STYLE = {STEPPED: "bold red", SMOOTH: "green", INCONCLUSIVE: "yellow", ERROR: "bold magenta"}
-COLUMNS = ("run", "format", "epochs", "points", "verdict", "score", "max drop", "eval", "train loss", "reason")
+COLUMNS = (
+    "run",
+    "format",
+    "epochs",
+    "points",
+    "verdict",
+    "score",
+    "max drop",
+    "eval",
+    "findings",
+    "cause",
+    "lr schedule",
+    "train loss",
+    "reason",
+)
 RIGHT = frozenset({"epochs", "points", "score", "max drop"})
 MIN_WIDTH = {"verdict": 12, "train loss": 16}
-PRIORITY = ("score", "max drop", "train loss", "epochs", "eval", "points", "format")  # after run and verdict
+# after run and verdict, in this order while they fit
+PRIORITY = ("score", "max drop", "train loss", "findings", "epochs", "eval", "cause", "lr schedule", "points", "format")
+BELOW = ("eval", "findings", "cause", "reason")  # shown on lines of their own when their column is left out
 REASON_MIN = 40
 SPARK_CELLS = 16
 GAP = "  "
@@ -44,7 +60,7 @@ GAP = "  "
 class _Layout:
     columns: tuple[str, ...]  # shown in the row, in COLUMNS order
     widths: dict[str, int]
-    below: tuple[str, ...] = ()  # shown on lines of their own under the row: the reason, the eval finding
+    below: tuple[str, ...] = ()  # shown on lines of their own under the row: the reason, eval, findings, cause
 
 
 def render_table(results: Sequence[RunResult], *, console: Console, show_reason: bool = True) -> None:
@@ -62,7 +78,7 @@ def render_table(results: Sequence[RunResult], *, console: Console, show_reason:
         lines.append(Text(("-" if ascii_only else "─") * width))
     for row in rows:
         lines.extend(_row_lines(row, layout, console))
-    left_out = [c for c in wanted if c not in layout.columns and c not in ("reason", "eval")]
+    left_out = [c for c in wanted if c not in layout.columns and c not in BELOW]
     if left_out:
         note = Text(f"(left out at this width: {', '.join(left_out)}; a wider terminal or --format csv shows them)")
         lines.extend(note.wrap(console, console.width, overflow="fold"))
@@ -94,7 +110,7 @@ def _layout(wanted: tuple[str, ...], natural: dict[str, int], width: int | None)
     columns = tuple(c for c in wanted if c in chosen)
     others = sum(widths[c] for c in columns if c != "run") + len(GAP) * (len(columns) - 1)
     widths["run"] = max(8, min(widths["run"], width - others))
-    return _Layout(columns, widths, below=tuple(c for c in ("eval", "reason") if c in wanted and c not in columns))
+    return _Layout(columns, widths, below=tuple(c for c in BELOW if c in wanted and c not in columns))
 
 
 def _row_lines(row: dict[str, Text], layout: _Layout, console: Console) -> list[Text]:
@@ -105,7 +121,7 @@ def _row_lines(row: dict[str, Text], layout: _Layout, console: Console) -> list[
     ]
     indent = "  "
     for column in layout.below:
-        text = row[column] if column == "reason" else Text("eval: ") + row[column]
+        text = row[column] if column == "reason" else Text(f"{column}: ") + row[column]
         if row[column].plain:
             parts = text.wrap(console, max(20, console.width - len(indent)), overflow="fold")
             lines.extend(Text(indent) + part for part in parts)
@@ -165,6 +181,9 @@ def _cells(result: RunResult, ascii_only: bool) -> dict[str, Text]:
         "score": Text("" if not a else f"{a.score:.2f}"),
         "max drop": Text("" if drop is None else f"{drop:.3g}"),
         "eval": Text(eval_cell(result)),
+        "findings": Text(findings_cell(result)),
+        "cause": Text(cause_cell(result)),
+        "lr schedule": Text(schedule_cell(result)),
         "train loss": Text(sparkline(train, SPARK_CELLS, blocks=blocks), style="cyan"),
         "reason": Text(printable(a.reason if a else (result.error or ""))),
     }
@@ -200,6 +219,29 @@ def eval_cell(result: RunResult) -> str:
     if a.memorization:
         return f"memorizes; best {where}"
     return f"rises; best {where}" if e.rises else f"best {where}"
+
+
+def findings_cell(result: RunResult) -> str:
+    """The most severe finding's kind and how many others: `nan +2`."""
+    a = result.analysis
+    return most_severe([{"kind": f.kind} for f in a.findings]) if a else ""
+
+
+def cause_cell(result: RunResult) -> str:
+    """The first cause of a staircase and how many others: `memorization +1`."""
+    a = result.analysis
+    if not a or not a.causes:
+        return ""
+    return a.causes[0].kind + (f" +{len(a.causes) - 1}" if len(a.causes) > 1 else "")
+
+
+def schedule_cell(result: RunResult) -> str:
+    """The learning-rate schedule in a few words: `cosine, warm-up 10`, `restarts x4`."""
+    s = result.analysis.lr_schedule if result.analysis else None
+    if s is None:
+        return ""
+    text = f"restarts x{len(s.restarts)}" if s.restarts else s.kind
+    return text + (f", warm-up {s.warmup_steps:g}" if s.warmup_steps else "")
 
 
 def shorten(name: str, width: int) -> str:

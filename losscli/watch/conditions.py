@@ -1,9 +1,9 @@
 """The conditions `losscli watch --exit-on` stops on, met by a run's current record.
 
 A condition is a verdict (`stepped`, `smooth`, `inconclusive`, `error`), `memorization` (eval loss rises while
-the train loss steps down), `eval_rise` (eval loss rose from its lowest point), `nan` (a NaN or infinite train or
-eval loss), or the kind of any finding in the record's `findings` list (`divergence`, `spike`, ...: the kinds
-the analysis reports; `nan` and `eval_rise` are met by those findings too).
+the train loss steps down), or the kind of any finding in the record's `findings` list: `nan` (a NaN or infinite
+train or eval loss, or the Trainer's 0.0 in its place), `eval_rise` (eval loss rose from its lowest point),
+`divergence`, `spike`, ... (the kinds the analysis reports).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from losscli.verdicts import VERDICTS
 
-# the kinds of `findings` the analysis reports (issue 12), accepted before it reports them
+# the kinds of `findings` the analysis reports
 FINDING_KINDS = ("nan", "divergence", "spike", "plateau", "eval_rise", "steps_backwards", "drops_after_eval")
 CONDITIONS = tuple(dict.fromkeys((*VERDICTS, "memorization", *FINDING_KINDS)))
 
@@ -26,10 +26,6 @@ def met(record: dict[str, Any], conditions: tuple[str, ...]) -> list[str]:
             hit = record.get("verdict") == name
         elif name == "memorization":
             hit = bool(record.get("memorization"))
-        elif name == "eval_rise":
-            hit = bool((record.get("eval") or {}).get("rises")) or name in kinds
-        elif name == "nan":
-            hit = bool(record.get("non_finite_losses")) or name in kinds
         else:
             hit = name in kinds
         if hit:

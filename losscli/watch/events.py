@@ -8,9 +8,10 @@ events). Some changes are told in more detail:
 - `found`: the first judgement of a run (its verdict, and for a stepped run its first stepped boundary);
 - `verdict`: the verdict changed; to `stepped`, with the first stepped boundary, its drop and its step;
 - `step`: another boundary became stepped;
-- `eval_rise`: the eval loss rose from its lowest point (which checkpoint to keep);
-- `memorization`: that rise while the train loss steps down;
-- `nan`: the first NaN or infinite train or eval loss.
+- `memorization`: the eval loss rises while the train loss steps down.
+
+A NaN loss, an eval loss that rises from its lowest point, a spike, ... are findings of the analysis: each comes
+as a `finding` event (with its kind, step and message), once; a cause of a staircase as a `cause` event.
 
 Each item is told once per run, even if a later judgement drops it and another brings it back (a boundary whose
 evidence wavers while its epoch is young); a verdict change is told whenever it happens.
@@ -77,12 +78,8 @@ def changes(history: RunHistory, record: dict[str, Any], *, when: float) -> list
         if _first_time(history, "boundary", str(boundary["epoch"])):
             emit("step", _boundary(boundary))
     evaluation = record.get("eval") or {}
-    if evaluation.get("rises") and _first_time(history, "eval_rise", ""):
-        emit("eval_rise", _eval(evaluation))
     if record.get("memorization") and _first_time(history, "memorization", ""):
         emit("memorization", _eval(evaluation))
-    if record.get("non_finite_losses") and _first_time(history, "nan", ""):
-        emit("nan", {"count": record["non_finite_losses"]})
     for key, items in record.items():
         if key in _NOT_ITEMS or not isinstance(items, list):
             continue
@@ -100,11 +97,18 @@ def _first_time(history: RunHistory, key: str, identity: str) -> bool:
     return True
 
 
+# kinds of finding a run can hold several of, told apart by their step; of the others a run holds one (of each
+# `how` or `timing`), whose step may move as points come in (where a plateau or a divergence starts)
+RECURRING = frozenset({"spike"})
+
+
 def _identity(item: Any) -> str:
-    """What makes an item the same item in the next judgement: its kind and step when it has them (the values of
-    a finding move a little as points come in), else all of it."""
+    """What makes an item the same item in the next judgement: its kind (and step, for kinds that recur) when it
+    has one (the values of a finding move a little as points come in), else all of it."""
     if isinstance(item, dict) and "kind" in item:
-        return json.dumps([item.get("kind"), item.get("step")])
+        kind = item.get("kind")
+        step = item.get("step") if kind in RECURRING else None
+        return json.dumps([kind, item.get("how") or item.get("timing"), step])
     return json.dumps(item, sort_keys=True, default=str)
 
 

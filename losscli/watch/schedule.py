@@ -99,7 +99,7 @@ class Watcher:
             try:
                 gained = tracked.follower.look()
             except Exception as exc:  # a follower's bug must not stop the others
-                self._judged(tracked, [self._failure(tracked, exc)], {}, look)
+                self._judged(tracked, [self._failure(tracked, exc)], look)
                 continue
             look.changed |= gained
             if gained and tracked.follower.ready:
@@ -188,16 +188,13 @@ class Watcher:
             display_points=0,
             read=runs,
         )
-        self._judged(tracked, results, {run.name: run for run in read}, look)  # named by now
+        self._judged(tracked, results, look)
 
-    def _judged(self, tracked: _Tracked, results: list[RunResult], runs: dict[str, Run], look: Look) -> None:
-        from losscli.api import non_finite_losses
+    def _judged(self, tracked: _Tracked, results: list[RunResult], look: Look) -> None:
         from losscli.report.records import to_record
 
         for result in results:
             record = to_record(result)
-            run = runs.get(result.run)
-            record["non_finite_losses"] = non_finite_losses(run)[0] if run is not None else 0
             history = tracked.histories.setdefault(result.run, RunHistory())
             look.events.extend(changes(history, record, when=look.time))
             look.records.append(record)

@@ -35,7 +35,7 @@ from losscli.frame import EPOCH, Columns, Run, make_columns
 from losscli.metric_names import name_metrics
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
 from losscli.parsers.tensorboard.folders import is_event_file, is_renamed_event_file, qualified_tag, run_files
-from losscli.restarts import Restarts, resolve_codes, restart_messages
+from losscli.restarts import Restarts, logged_epochs, resolve_codes, restart_messages, restart_meta
 
 if TYPE_CHECKING:
     from losscli.parsers.tensorboard.collect import FileScalars
@@ -175,6 +175,7 @@ def tensorboard_run(source: Source, files: list[EventFile], *, verified: bool) -
     notes.extend(more_notes)
     if restarts.replaced:
         meta["replaced_points"] = restarts.replaced
+    meta.update(restart_meta(restarts))
     if not len(frame):
         warnings.append(f"{source.path}: no scalar summaries in the event files")
     meta["tags"] = tags
@@ -238,7 +239,9 @@ def _assemble(
     small = np.int16 if len(names) < 2**15 else np.int64
     tag_metric = np.asarray([names.index(m) for m in metrics], dtype=small)
     code = tag_metric[tag_code]
-    resolved = resolve_codes(code, step=step, value=value)
+    epoch_code = names.index(EPOCH) if EPOCH in names else None
+    logged = logged_epochs(code, value=value, epoch=None, epoch_code=epoch_code)
+    resolved = resolve_codes(code, step=step, value=value, epoch=logged, names=names)
     order, step, counts = resolved.order, resolved.step, resolved.counts
     if order is not None:
         wall, value = wall[order], value[order]

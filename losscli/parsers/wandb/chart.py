@@ -137,6 +137,7 @@ def _chart_run(
     step_note: str,
 ) -> Run:
     from losscli.parsers.wandb.history import describe, history_frame
+    from losscli.restarts import restart_meta
 
     result = history_frame(sub)
     warnings, notes = describe(result, where=f"{path} [{run}]")
@@ -164,6 +165,7 @@ def _chart_run(
         "export_run": run,
         "x_axis": str(table.columns[0]),
         "bucketed_rows": merged,
+        **restart_meta(result.restarts),
     }
     return Run(
         name=run,

@@ -145,6 +145,7 @@ def history_run(path: Path, table: pd.DataFrame, warnings: list[str], width: int
 
     from losscli.metric_names import unread_note
     from losscli.parsers.wandb.history import describe, history_frame
+    from losscli.restarts import restart_meta
 
     result = history_frame(table)
     if result.frame.empty:
@@ -159,6 +160,7 @@ def history_run(path: Path, table: pd.DataFrame, warnings: list[str], width: int
                 "`run.history()`'s default sample; `scan_history()` exports every row"
             )
     meta: dict[str, Any] = {"source_files": [str(path)], "step_key": result.step_key or "row"}
+    meta.update(restart_meta(result.restarts))
     if result.steps_per_epoch:
         meta["steps_per_epoch"] = result.steps_per_epoch
     return Run(

@@ -129,6 +129,7 @@ def wandb_run(path: Path, folded: Folded, *, run_path: Path | None = None, warni
 
     from losscli.parsers.wandb import transaction_log as log
     from losscli.parsers.wandb.history import describe, history_frame
+    from losscli.restarts import restart_meta
 
     run_path = run_path or path.parent
     warnings = list(warnings)
@@ -156,6 +157,7 @@ def wandb_run(path: Path, folded: Folded, *, run_path: Path | None = None, warni
     meta: dict[str, Any] = {"source_files": [str(path)], "step_key": result.step_key or "row"}
     meta.update({k: v for k, v in info.items() if k in _INFO_META})
     meta.update(_config_meta(config))
+    meta.update(restart_meta(result.restarts))
     if result.steps_per_epoch:
         meta["steps_per_epoch"] = result.steps_per_epoch
     summary = {k: log.json_value(v) if isinstance(v, log.RawJson) else v for k, v in folded.summary.items()}
