@@ -48,6 +48,16 @@ def text_configs(texts: dict[str, tuple[str, Path]]) -> tuple[list[ConfigSource]
     return configs, warnings
 
 
+def _records_end(raw: bytes, records: int) -> int:
+    """Where the first `records` records end, by their length fields (their checks are `frame_records`' job)."""
+    end = 0
+    for _ in range(records):
+        if end + 12 > len(raw):
+            break
+        end += 16 + struct.unpack_from("<Q", raw, end)[0]
+    return min(end, len(raw))
+
+
 def first_wall_time(path: Path) -> float | None:
     """The wall time of an event file's first record (its writer opened the file then), when it has one."""
     with open(path, "rb") as handle:
@@ -67,6 +77,7 @@ def head_config(path: Path) -> tuple[list[ConfigSource], float | None, list[str]
 
     with open(path, "rb") as handle:
         raw = handle.read(HEAD_BYTES)
+    raw = raw[: _records_end(raw, HEAD_RECORDS)]  # frame (and check) only the records that are decoded
     buf = np.frombuffer(raw, dtype=np.uint8)
     framing = frame_records(raw, buf=buf, verify=True)
     first = None
