@@ -100,7 +100,7 @@ class Split:
 
 def trainings(results: Iterable[RunResult]) -> tuple[list[Training], list[str]]:
     """The trainings among `results` (first-seen order), and a message for each whose formats disagree."""
-    by_training: dict[str, list[RunResult]] = {}
+    by_training: dict[tuple[str, str], list[RunResult]] = {}
     for result in results:
         by_training.setdefault(_identity(result), []).append(result)
     found: list[Training] = []
@@ -119,9 +119,12 @@ def trainings(results: Iterable[RunResult]) -> tuple[list[Training], list[str]]:
     return found, notes
 
 
-def _identity(result: RunResult) -> str:
-    where = result.config.training if result.config and result.config.training else result.path
-    return os.path.normpath(os.path.abspath(where))
+def _identity(result: RunResult) -> tuple[str, str]:
+    """The Trainer output folder a run belongs to; a run outside one is a training of its own (an export file may
+    hold several)."""
+    if result.config and result.config.training:
+        return (os.path.normpath(os.path.abspath(result.config.training)), "")
+    return (os.path.normpath(os.path.abspath(result.path)), result.run)
 
 
 def _preference(result: RunResult) -> tuple[int, int]:

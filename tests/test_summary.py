@@ -206,3 +206,11 @@ def test_the_readme_shows_the_real_output_of_summary() -> None:
         out = runner.invoke(app, [*args, "-j", "1"])
         assert out.exit_code == ExitStatus.OK
         assert out.stdout.startswith(shown), command  # the README may stop after the first keys
+
+
+def test_runs_outside_a_trainer_folder_are_trainings_of_their_own() -> None:
+    """An export file holds several runs, and a folder several exports: none of them is one training."""
+    exports = classify([SAMPLE_LOGS / "wandb-exports"], jobs=1).results
+    assert len(exports) == 4 and all(r.config.training is None for r in exports)
+    found, notes = trainings(exports)
+    assert len(found) == 4 and notes == []

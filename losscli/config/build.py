@@ -44,9 +44,10 @@ def source_config(
 def _resolved(
     path: Path, found: Around, ranked: list[tuple[int, ConfigSource]], derived: dict[str, object], raw: bool
 ) -> tuple[RunConfig, list[str]]:
-    folder = found.training if found.training is not None else (path if path.is_dir() else path.parent)
+    training = str(found.training) if found.training is not None else None
+    label = training or str(path)
     config, disagreement = resolve(
-        ranked, derived=derived, training=str(folder), label=str(folder), raw=raw, adapter_file=found.adapter_file
+        ranked, derived=derived, training=training, label=label, raw=raw, adapter_file=found.adapter_file
     )
     return config, [*found.warnings, *([disagreement] if disagreement else [])]
 

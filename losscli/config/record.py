@@ -47,8 +47,8 @@ GROUP_KEYS = (*KEYS, *TIME_KEYS)
 class RunConfig:
     """`values` has every key of `KEYS`; `sources` says, for each key with a value, which file and field gave it
     (`derived: ...` for what the log shows); `derived` holds what was derived whether used or not; `training` is
-    the training's folder (the Trainer output folder, or the run's own); `raw` maps each file read to what it
-    states, when asked for."""
+    the Trainer output folder the run belongs to (None for a run outside one: it is a training of its own); `raw`
+    maps each file read to what it states, when asked for."""
 
     values: Mapping[str, Any]
     sources: Mapping[str, str] = field(default_factory=dict)
