@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from losscli.verdicts import ERROR, INCONCLUSIVE, SMOOTH, STEPPED, VERDICTS
+
+if TYPE_CHECKING:
+    from losscli.config.record import RunConfig
 
 __all__ = ["ERROR", "INCONCLUSIVE", "SMOOTH", "STEPPED", "VERDICTS", "Analysis", "Boundary", "EvalFinding", "RunResult"]
 
@@ -71,7 +74,8 @@ class Analysis:
 
 @dataclass(frozen=True)
 class RunResult:
-    """One row of output: which run, from where, and its analysis or the error that stopped it."""
+    """One row of output: which run, from where, what it was (`config`, read from the files around it), and its
+    analysis or the error that stopped it."""
 
     run: str
     path: str
@@ -82,6 +86,7 @@ class RunResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     meta: dict[str, Any] = field(default_factory=dict)
     curves: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # thinned, for display only
+    config: RunConfig | None = None  # None: not read (a process that died reading the run)
 
     @property
     def verdict(self) -> str:
