@@ -27,6 +27,7 @@ from losscli.parsers.base import ReadOptions, Source
 
 if TYPE_CHECKING:
     from losscli.analysis.settings import Settings
+    from losscli.config.record import RunConfig
     from losscli.frame import Run
 
 
@@ -61,6 +62,7 @@ def classify(
     jobs: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     display_points: int = 2000,
+    raw_config: bool = False,
 ) -> Outcome:
     """Find, read and judge every run under `paths`: `iter_results` collected, with the problems met."""
     outcome = Outcome()
@@ -78,6 +80,7 @@ def classify(
             on_progress=on_progress,
             on_problem=note,
             display_points=display_points,
+            raw_config=raw_config,
         )
     )
     return outcome
@@ -93,12 +96,14 @@ def iter_results(
     on_progress: Callable[[int, int], None] | None = None,
     on_problem: Callable[[Problem], None] | None = None,
     display_points: int = 2000,
+    raw_config: bool = False,
 ) -> Iterator[RunResult]:
     """Each run's result under `paths`, in walk order, as soon as it and every one before it are done.
 
     One job per core by default; the order never depends on the jobs. `on_problem` hears, in the same order,
     what the walk met (entries skipped, folders that could not be read); `on_progress(done, found)` after each
-    source. Each result carries its curves thinned to `display_points` for plots and sparklines (0: none).
+    source. Each result carries its curves thinned to `display_points` for plots and sparklines (0: none), and
+    its configuration (`losscli.config`; with `raw_config`, also everything read, by file).
     A path that does not exist raises `UsageError` at once, before anything is yielded."""
     from losscli.analysis.settings import Settings
 
@@ -108,6 +113,7 @@ def iter_results(
         settings=settings or Settings(),
         read_options=read_options or ReadOptions(),
         display_points=display_points,
+        raw_config=raw_config,
     )
     jobs = max(1, jobs or os.cpu_count() or 1)
     return _results(items, judge, jobs, on_progress, on_problem)
@@ -209,10 +215,17 @@ def _crashed(located: Located, exc: BaseException) -> list[RunResult]:
 
 
 def _judge_located(
-    located: Located, *, settings: Settings, read_options: ReadOptions, display_points: int
+    located: Located, *, settings: Settings, read_options: ReadOptions, display_points: int, raw_config: bool
 ) -> list[RunResult]:
     source, root = located
-    return judge_source(source, root=root, settings=settings, read_options=read_options, display_points=display_points)
+    return judge_source(
+        source,
+        root=root,
+        settings=settings,
+        read_options=read_options,
+        display_points=display_points,
+        raw_config=raw_config,
+    )
 
 
 Reader = Callable[[Source, ReadOptions], list["Run"]]
@@ -226,16 +239,18 @@ def judge_source(
     read_options: ReadOptions,
     display_points: int = 2000,
     read: Reader | None = None,
+    raw_config: bool = False,
 ) -> list[RunResult]:
     """Read one source and analyse each run in it; a failure becomes an error result, never an exception.
 
     `read` reads the source's runs (its format's `read` by default; `losscli watch` gives what it has read of
-    files that grow). numpy's floating-point warnings (overflow on absurd values) are silenced: the library
-    never prints."""
+    files that grow). Reading includes each run's configuration (`losscli.config`), here, so that parallel workers
+    read it too. numpy's floating-point warnings (overflow on absurd values) are silenced: the library never
+    prints."""
     import numpy as np
 
     with np.errstate(all="ignore"):
-        return _judge_source(source, root, settings, read_options, display_points, read)
+        return _judge_source(source, root, settings, read_options, display_points, read, raw_config)
 
 
 def _judge_source(
@@ -245,6 +260,7 @@ def _judge_source(
     read_options: ReadOptions,
     display_points: int,
     read: Reader | None,
+    raw_config: bool,
 ) -> list[RunResult]:
     from losscli.analysis.classify import analyze
     from losscli.curves import display_curves
@@ -252,30 +268,53 @@ def _judge_source(
     label = run_label(source.path, root=root)
     try:
         runs = _read(source, root, read_options) if read is None else _named(read(source, read_options), source, root)
-    except LossCliError as exc:
-        return [RunResult(label, str(source.path), source.format, None, error=str(exc))]
     except Exception as exc:  # a reader bug must not take the other runs down
-        message = f"{source.path}: could not be read ({type(exc).__name__}: {exc})"
-        return [RunResult(label, str(source.path), source.format, None, error=message)]
+        if isinstance(exc, LossCliError):
+            message = str(exc)
+        else:
+            message = f"{source.path}: could not be read ({type(exc).__name__}: {exc})"
+        config, warnings = _configuration(source, raw=raw_config)
+        return [
+            RunResult(
+                label, str(source.path), source.format, None, error=message, warnings=tuple(warnings), config=config
+            )
+        ]
     results = []
     for run in runs:
+        config, config_warnings = _configuration(run, raw=raw_config)
         common: dict[str, Any] = {
             "run": run.name,
             "path": str(run.path),
             "format": run.format,
-            "warnings": tuple(run.warnings),
+            "warnings": (*run.warnings, *config_warnings),
             "notes": tuple(run.notes),
             "meta": _plain_meta(run.meta),
             "curves": display_curves(run, display_points) if display_points else {},
+            "config": config,
         }
         try:
             analysis = analyze(run, settings=settings)
         except Exception as exc:
             results.append(RunResult(analysis=None, error=f"{run.path}: analysis failed ({exc})", **common))
             continue
-        common["warnings"] = (*run.warnings, *analysis.warnings)
+        common["warnings"] = (*run.warnings, *analysis.warnings, *config_warnings)
+        if config is not None and analysis.lr_schedule is not None:
+            common["config"] = config.with_schedule(analysis.lr_schedule.kind, analysis.lr_schedule.warmup_steps)
         results.append(RunResult(analysis=analysis, **common))
     return results
+
+
+def _configuration(what: Run | Source, *, raw: bool) -> tuple[RunConfig | None, list[str]]:
+    """A run's configuration (or, for a source that could not be read, what the files around it state), with its
+    warnings; reading it never fails the run: an unexpected error is one warning."""
+    from losscli.config.build import run_config, source_config
+
+    try:
+        if isinstance(what, Source):
+            return source_config(what.path, fmt=what.format, files=what.files, raw=raw)
+        return run_config(what, raw=raw)
+    except Exception as exc:
+        return None, [f"{what.path}: the configuration around it could not be read ({type(exc).__name__}: {exc})"]
 
 
 def _read(source: Source, root: Path, read_options: ReadOptions) -> list[Run]:

@@ -3,8 +3,9 @@
 The walk visits folders in sorted name order, depth first. In each folder the formats are asked, in registry
 order, whether the folder itself holds runs (a TensorBoard log dir, a Trainer output folder, a wandb run folder);
 entries a claim uses are not visited again. Loose files left over are offered to each format by name and first
-bytes. Sub-folders are walked next, except hidden ones and dependency or cache folders (`node_modules`,
-`__pycache__`, `site-packages`, ...) unless `include_hidden` is set. Symbolic links to folders are followed once:
+bytes, except pickles and model weights (`NEVER_OPENED`), which are never opened. Sub-folders are walked next,
+except hidden ones and dependency or cache folders (`node_modules`, `__pycache__`, `site-packages`, ...) unless
+`include_hidden` is set. Symbolic links to folders are followed once:
 a folder already visited (same device and inode) is skipped, so link loops end.
 
 What the walk meets on the way is a `Problem`, in walk order with the runs: an entry it skips on purpose (a link
@@ -31,6 +32,9 @@ from losscli.errors import UsageError
 from losscli.parsers import all_formats
 from losscli.parsers.base import HEAD_BYTES, Format, ReadOptions, Source
 
+# Pickles and model weights are never opened, not even to look at their first bytes: a pickle runs code when
+# loaded, and no log is one (the Trainer's training_args.bin, pytorch_model.bin, checkpoints).
+NEVER_OPENED = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".safetensors")
 NOISE_DIRS = frozenset(
     {"node_modules", "__pycache__", "site-packages", ".git", "venv", ".venv", ".tox", ".ipynb_checkpoints"}
 )
@@ -182,7 +186,7 @@ def _walk_folder(
             used_files |= claim.used_files
             used_dirs |= claim.used_dirs
         for name in files:
-            if name in used_files:
+            if name in used_files or name.lower().endswith(NEVER_OPENED):
                 continue
             problems = []
             loose = _claim_loose_file(current / name, formats, problems, explicit=False, read=read)

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from losscli.api import _read, run_label
+from losscli.api import _configuration, _read, run_label
 from losscli.discover import Located, Problem, WalkOptions, walk
 from losscli.errors import LossCliError
 from losscli.parallel import ordered_map
@@ -74,6 +74,7 @@ def _items(located: Located, *, read_options: ReadOptions) -> list[dict[str, Any
         return [_error_item(source, root, message)]
     items = []
     for run in runs:
+        config, config_warnings = _configuration(run, raw=False)  # as `classify` reads it
         frame = run.scalars
         epochs = frame["epoch"].dropna()
         items.append(
@@ -86,9 +87,10 @@ def _items(located: Located, *, read_options: ReadOptions) -> list[dict[str, Any
                 "epochs": [_r(epochs.min()), _r(epochs.max())] if len(epochs) else None,
                 "files": run.meta.get("source_files") or [str(f) for f in source.files],
                 "checkpoints": run.meta.get("checkpoints", []),
-                "warnings": run.warnings,
+                "warnings": [*run.warnings, *config_warnings],
                 "notes": run.notes,
                 "error": None,
+                "config": config.to_record() if config else None,
             }
         )
     return items

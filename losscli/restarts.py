@@ -284,9 +284,10 @@ def restart_meta(found: Restarts) -> dict[str, Any]:
     `{kind, metric, from_step, to_step, from_epoch, to_epoch}` (empty dict when the steps never fell back)."""
     if not found.falls:
         return {}
-    seen: dict[tuple[str, str, int, int], dict[str, Any]] = {}
+    seen: dict[tuple[str, str, int, int, float], dict[str, Any]] = {}
     for f in found.falls:
-        key = (f.kind, f.metric, f.before, f.after)
+        # a per-epoch step counter falls from and to the same steps every epoch: the epoch tells those falls apart
+        key = (f.kind, f.metric, f.before, f.after, round(f.epoch_before, 6) if math.isfinite(f.epoch_before) else -1.0)
         if key not in seen:
             seen[key] = {
                 "kind": f.kind,

@@ -109,9 +109,9 @@ runs/<name>/events.out.tfevents.* (TensorBoard) and wandb/offline-run-*/.
     eval-leak-at-epochs  the same leak, evaluated at every epoch end.
     eval-clean-at-epochs the same memorizing run without the leak, evaluated at every epoch end on 48
                          held-out random sequences: stepped train loss, eval loss rising.
-    plateau              GPT-2 on 256 markov-chain-v1-like sequences, 5 epochs of 16 steps at a constant 3e-3:
-                         the rule is learned within about the first epoch, then the loss sits at the chain's
-                         entropy floor for four epochs (no eval set).
+    plateau              GPT-2 on 1024 markov-chain-v1-like sequences, 6 epochs of 64 steps at a constant 3e-3:
+                         the chain is learned within the first epochs, then the loss sits at the chain's
+                         entropy floor while training goes on (no eval set).
     steps-restart        a plain torch loop (no Trainer) logging to TensorBoard with torch's SummaryWriter, the
                          step being the batch index within the epoch (1-20) and train/epoch the progress: the
                          step count starts again at every epoch while the epoch goes on (3 epochs, memorizing).
@@ -540,16 +540,16 @@ def plateau() -> str:
     V, L = 128, 32
     return findings_run(
         "plateau",
-        train=tt.markov_sequences(256, L, V, seed=7),
+        train=tt.markov_sequences(1024, L, V, seed=7),
         eval=None,
         vocab=V,
         seq_len=L,
         n_embd=64,
-        epochs=5,
+        epochs=6,
         lr=3e-3,
         scheduler="constant",
         batch_size=16,
-        logging_steps=1,
+        logging_steps=2,
         seed=8,
     )
 

@@ -54,8 +54,10 @@ def train(tmp_path: Path, *, memorize: bool, stop_on: str | None):  # type: igno
 
     from losscli.integrations.transformers import StaircaseCallback
 
-    if memorize:  # as sample_logs/hf-stepped: 160 random sequences, constant LR, 5 epochs of 20 steps
-        vocab, length, epochs, batch, lr, schedule, eval_steps = 512, 16, 5, 8, 1e-3, "constant", 5
+    if memorize:  # as sample_logs/findings/eval-clean-at-epochs: 160 random sequences, constant LR, 5 epochs of 20
+        # steps, evaluated at each epoch's end (so that the eval loss is lowest at the first stair, and memorization
+        # can be told: a rise that starts at or after the first stepped boundary)
+        vocab, length, epochs, batch, lr, schedule, eval_steps = 512, 16, 5, 8, 1e-3, "constant", 20
         train_set, eval_set = tt.random_sequences(160, length, vocab, 1), tt.random_sequences(64, length, vocab, 2)
     else:  # as sample_logs/hf-smooth, smaller: a learnable rule, 3 epochs of 32 steps
         vocab, length, epochs, batch, lr, schedule, eval_steps = 128, 32, 3, 16, 3e-4, "linear", 16

@@ -120,10 +120,10 @@ def test_learning_rate_restarts_are_no_spikes() -> None:
 def test_one_unusual_batch_must_stand_twice_as_high() -> None:
     steps = np.arange(1, 201)
     loss = 2.0 + noisy(200, 3, 0.02)
-    loss[100] += 0.2  # ten noise widths, one point
+    loss[110] += 0.2  # ten noise widths, one point
     assert "spike" not in kinds(analyze(run_of(steps, loss, per_epoch=50)))
-    loss[100] += 0.4  # thirty
-    assert [f.step for f in analyze(run_of(steps, loss, per_epoch=50)).findings] == [101]
+    loss[110] += 0.4  # thirty
+    assert [f.step for f in analyze(run_of(steps, loss, per_epoch=50)).findings] == [111]
 
 
 # --- divergence --------------------------------------------------------------------------------------------

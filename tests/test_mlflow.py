@@ -54,7 +54,10 @@ def test_both_stores_give_the_verdicts_with_their_evidence(store: str, file_runs
     stepped = losscli.analyze(runs["hf-stepped"])
     assert [b.epoch for b in stepped.boundaries if b.stepped] == [1, 2, 3, 4]
     assert stepped.boundary_source == "logged epoch values"
-    assert stepped.memorization  # the eval loss rises while the train loss steps down
+    # the eval loss rises, but from its lowest point at step 5, before the first step (step 20): not the
+    # memorization pattern, whose rise starts at or after the first stepped boundary
+    assert stepped.eval is not None and stepped.eval.rises and stepped.eval.best_step == 5
+    assert not stepped.memorization
     assert "only 4 train-loss points" in losscli.analyze(runs["hf-nan"]).reason  # the rest are NaN
 
 

@@ -26,8 +26,9 @@ LOSSCLI = [sys.executable, "-m", "losscli"]
 
 @pytest.fixture
 def samples(tmp_path: Path) -> Path:
-    for name in ("hf-stepped", "hf-smooth"):
-        shutil.copytree(SAMPLE_LOGS / name, tmp_path / name, symlinks=True)  # W&B's latest-run stays a link
+    for name in ("hf-stepped", "hf-smooth", "findings/eval-clean-at-epochs"):
+        target = tmp_path / Path(name).name
+        shutil.copytree(SAMPLE_LOGS / name, target, symlinks=True)  # W&B's latest-run stays a link
     return tmp_path
 
 
@@ -47,15 +48,23 @@ def test_jsonl_events(samples: Path) -> None:
     assert {tuple(e)[:4] for e in events} == {("time", "run", "event", "verdict")}
     found = next(e for e in events if e["run"] == "hf-stepped" and e["event"] == "found")
     assert found["verdict"] == "stepped"
-    assert found["first_step"] == {"epoch": 1, "step": 20.0, "drop": 0.15042, "relative_drop": 0.0257}
-    memorized = next(e for e in events if e["run"] == "hf-stepped" and e["event"] == "memorization")
-    assert memorized["best_checkpoint"] == "checkpoint-20"
+    assert found["first_step"] == {"epoch": 1, "step": 20.0, "drop": 0.1567, "relative_drop": 0.0268}
+    # its eval loss rises from step 5, before the first stair: an eval rise, not memorization
+    rise = next(e for e in events if e["run"] == "hf-stepped" and e["event"] == "finding" and e["kind"] == "eval_rise")
+    assert rise["step"] == 5 and not any(e["event"] == "memorization" for e in events)
+    result = CliRunner().invoke(
+        app, ["watch", str(samples / "eval-clean-at-epochs"), "-f", "jsonl", "--until-idle", "0.2"]
+    )
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    # evaluated at each epoch's end: lowest at the first stair (step 20), rising after it
+    memorized = next(e for e in events if e["run"] == "eval-clean-at-epochs" and e["event"] == "memorization")
+    assert memorized["best_checkpoint"] == "checkpoint-20" and memorized["best_step"] == 20
 
 
 def test_exit_on_a_condition_met_exits_4(samples: Path) -> None:
     result = CliRunner().invoke(app, ["watch", str(samples), "--exit-on", "memorization", "--interval", "0.1"])
     assert result.exit_code == 4
-    assert "hf-stepped: memorization; exiting (--exit-on)" in result.stderr
+    assert "eval-clean-at-epochs: memorization; exiting (--exit-on)" in result.stderr
 
 
 def test_exit_on_a_condition_not_met_idles_out(samples: Path) -> None:

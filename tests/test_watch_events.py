@@ -87,11 +87,16 @@ def test_an_eval_rise_memorization_and_nan_are_told_once() -> None:
         "best_epoch": 1.0,
         "best_checkpoint": "checkpoint-20",
     }
-    rising = stepped(1, memorization=True, eval={**evaluation, "last_loss": 5.93, "rises": True}, non_finite_losses=3)
-    kinds = [k for k, _ in told(history, rising)]
-    assert kinds == ["found", "eval_rise", "memorization", "nan"]
+    rise = {"kind": "eval_rise", "step": 20, "epoch": 1.0, "value": 5.86, "message": "eval loss rises", "last": 5.93}
+    nan = {"kind": "nan", "step": 70, "epoch": 3.5, "value": None, "message": "3 NaN losses", "count": 3}
+    eval_rises = {**evaluation, "last_loss": 5.93, "rises": True}
+    rising = stepped(1, memorization=True, eval=eval_rises, findings=[rise, nan])
+    told_now = told(history, rising)
+    assert [k for k, _ in told_now] == ["found", "memorization", "finding", "finding"]
+    assert [item["kind"] for k, item in told_now if k == "finding"] == ["eval_rise", "nan"]
     again = copy.deepcopy(rising)
     again["eval"]["last_loss"] = 5.95
+    again["findings"][0]["last"] = 5.95  # a finding's numbers move as points come in: the same finding
     assert told(history, again) == []
 
 
@@ -121,8 +126,8 @@ def test_an_event_as_json_starts_with_time_run_event_verdict() -> None:
         (("stepped",), stepped(1), ["stepped"]),
         (("stepped", "smooth"), record("smooth"), ["smooth"]),
         (("memorization",), stepped(1, memorization=True), ["memorization"]),
-        (("eval_rise",), record(eval={"rises": True}), ["eval_rise"]),
-        (("nan",), record(non_finite_losses=2), ["nan"]),
+        (("eval_rise",), record(findings=[{"kind": "eval_rise", "step": 20}]), ["eval_rise"]),
+        (("nan",), record(findings=[{"kind": "nan", "step": 7}]), ["nan"]),
         (("nan", "spike"), record(findings=[{"kind": "spike", "step": 3}]), ["spike"]),
         (("nan", "eval_rise"), record(findings=[{"kind": "nan", "step": 3}]), ["nan"]),
         (("stepped", "memorization", "nan"), record("smooth"), []),

@@ -87,6 +87,7 @@ def test_a_run_that_stops_mid_record_is_never_reported_damaged(sample: tuple[Pat
 WRITER = textwrap.dedent(
     """
     import os, sys, time
+    from pathlib import Path
     os.environ.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DISABLE_GIT="true", WANDB_DISABLE_CODE="true")
     import wandb
     run = wandb.init(project="watch", dir=sys.argv[1], config={"num_train_epochs": 3})
@@ -95,8 +96,12 @@ WRITER = textwrap.dedent(
         epoch = (step - 1) // per_epoch
         loss = 2.0 - 0.4 * epoch + 0.02 * ((step * 7919) % 13 - 6) / 6
         run.log({"train/loss": loss, "train/epoch": step / per_epoch, "train/global_step": step})
-        if step % 50 == 0:
-            time.sleep(0.05)
+        if step % per_epoch == 0 and step < 3 * per_epoch:
+            # wait at each epoch's end until the watcher has seen new points (or 10 s): paced by the test, not
+            # by the machine's load; the go files live outside the watched folder
+            go, deadline = Path(sys.argv[2]) / f"go-{step // per_epoch}", time.monotonic() + 10
+            while not go.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
     run.finish()
     """
 )
@@ -108,18 +113,23 @@ def test_the_wandb_client_is_followed_while_it_logs(tmp_path: Path) -> None:
     out.mkdir()
     watcher = Watcher([out])
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(out)], env=env)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(out), str(tmp_path)], env=env)
     try:
-        seen, counts = Seen(), set()
+        seen, counts, epoch = Seen(), set(), 1
         while writer.poll() is None:
             look(watcher, seen)
-            counts.update(r["points"] for r in seen.records.values())
+            new = {r["points"] for r in seen.records.values()} - counts
+            counts |= new
+            if new:  # the writer may go on to its next epoch
+                (tmp_path / f"go-{epoch}").touch()
+                epoch += 1
         assert writer.wait(timeout=120) == 0
         seen = look_until(watcher, lambda s: any(r["points"] == 1200 for r in s.records.values()), seen=seen)
     finally:
         writer.kill()
     assert len(counts) >= 3  # judged while it logged, block by block, not only at the end
     assert seen.warnings == []
+    assert len(seen.records) == 1, sorted(seen.records)
     (run,) = seen.records
     assert seen.records[run]["verdict"] == "stepped"
     stepped = [e for e in seen.events if e.verdict == "stepped" and e.event in ("found", "verdict")]

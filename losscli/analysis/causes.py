@@ -75,7 +75,7 @@ def find_causes(
             causes.append(
                 Cause(
                     "lr_restarts",
-                    (("stepped_with_restart", with_restart), ("stepped", len(context.stepped))),
+                    (("stepped_with_restart", with_restart), ("stepped_boundaries", len(context.stepped))),
                 )
             )
     causes.extend(

@@ -19,6 +19,7 @@ from losscli.analysis.result import (
     SpikeFinding,
     StepsBackwardsFinding,
 )
+from losscli.frame import TRAIN_LOSS
 
 REMEDIES = (
     "against memorization: fewer epochs, more or deduplicated data, a lower learning rate, or more "
@@ -59,8 +60,9 @@ def finding_message(f: Finding) -> str:
             f"(step {_step(f.lowest_step)}) to {_g(f.last)} at step {_step(f.last_step)}, {then}"
         )
     if isinstance(f, SpikeFinding):
+        what = "the gradient norm" if f.metric != TRAIN_LOSS else "the loss"
         text = (
-            f"spike at {_at(f.step, f.epoch)}: the loss jumps from {_g(f.base)} to {_g(f.value)} "
+            f"spike at {_at(f.step, f.epoch)}: {what} jumps from {_g(f.base)} to {_g(f.value)} "
             f"(+{_g(f.height, 2)}, {f.z:.0f} noise widths) and recovers by step {_step(f.recovered_step)}"
         )
         if f.lr_factor is not None:
@@ -75,10 +77,10 @@ def finding_message(f: Finding) -> str:
             f"{_g(f.value)} (it falls by {_g(f.change, 2)} there, after falling {_g(f.before, 2)} before)"
         )
     if isinstance(f, EvalRiseFinding):
-        where = f" ({f.checkpoint})" if f.checkpoint else ""
+        keep = f"; the checkpoint nearest it is {f.checkpoint}" if f.checkpoint else ""
         return (
-            f"eval loss rises from its lowest {_g(f.value, 4)} at {_at(f.step, f.epoch)}{where} "
-            f"to {_g(f.last, 4)} at step {_step(f.last_step)}"
+            f"eval loss rises from its lowest {_g(f.value, 4)} at {_at(f.step, f.epoch)} "
+            f"to {_g(f.last, 4)} at step {_step(f.last_step)}{keep}"
         )
     if isinstance(f, StepsBackwardsFinding):
         return _backwards(f)
@@ -151,7 +153,7 @@ def cause_message(c: Cause) -> str:
     if c.kind == "lr_restarts":
         return (
             f"learning-rate restarts: the learning rate starts again at {e['stepped_with_restart']} of the "
-            f"{e['stepped']} stepped boundaries"
+            f"{e['stepped_boundaries']} stepped boundaries"
         )
     if c.kind == "learning_during_eval":
         if e.get("timing") == "boundaries":

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from losscli.verdicts import ERROR, INCONCLUSIVE, SMOOTH, STEPPED, VERDICTS
+
+if TYPE_CHECKING:
+    from losscli.config.record import RunConfig
 
 __all__ = [
     "ERROR",
@@ -103,9 +106,11 @@ class DivergenceFinding(Finding):
 
 @dataclass(frozen=True, kw_only=True)
 class SpikeFinding(Finding):
-    """An isolated jump up that recovers: `step` is the jump's first point, `value` the highest point."""
+    """An isolated jump up that recovers: `step` is the jump's first point, `value` the highest point; `metric`
+    is the train loss, or the gradient norm when it jumps without the loss (the loss's own spike covers both)."""
 
     kind: ClassVar[str] = "spike"
+    metric: str = "train/loss"
     base: float  # the loss the local trend predicts at the jump
     height: float  # value - base
     z: float  # height over the local noise of single points
@@ -226,7 +231,8 @@ class Analysis:
 
 @dataclass(frozen=True)
 class RunResult:
-    """One row of output: which run, from where, and its analysis or the error that stopped it."""
+    """One row of output: which run, from where, what it was (`config`, read from the files around it), and its
+    analysis or the error that stopped it."""
 
     run: str
     path: str
@@ -237,6 +243,7 @@ class RunResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     meta: dict[str, Any] = field(default_factory=dict)
     curves: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # thinned, for display only
+    config: RunConfig | None = None  # None: not read (a process that died reading the run)
 
     @property
     def verdict(self) -> str:

@@ -3,8 +3,9 @@
 A boundary steps on its own when one of its views (evidence.py) shows a drop that passes every test: `t`, `z`,
 `share`, relative size, and the placebo of the same view. Drops that pass all but `t` step together when a run of
 consecutive boundaries, each measured from its whole epochs, shows them with a strong combined t (Stouffer): the
-same drop recurring epoch after epoch is evidence no single boundary gives. Pooling uses one view only, so that
-choosing among views never inflates a pooled statistic.
+same drop recurring epoch after epoch is evidence no single boundary gives. This holds whether or not some of them
+also pass alone: a boundary just short of `min_t` between two clear steps steps with them. Pooling uses one view
+only, so that choosing among views never inflates a pooled statistic.
 
 With more boundaries than `lone_step_boundaries`, steps at some of them must also show over all of them together
 (the combined t of every boundary's whole-epoch view, rises counted against drops, reaches `min_combined_t`),
@@ -61,19 +62,26 @@ def boundary_flags(evidence: list[Evidence], *, settings: Settings) -> list[tupl
     strong = any(a and m.t >= settings.strong_factor * settings.min_t for a, m in zip(alone, chosen))
     # The steps a run shows must also show in all its boundaries together (each measured from the same view,
     # rises counted against drops): noise that wanders makes a few boundaries drop by chance, and others rise.
-    overall = sum(e.seen[0][0].t for e in evidence) / math.sqrt(len(evidence)) if evidence else 0.0
+    primary_t = [e.seen[0][0].t for e in evidence]
+    overall = sum(primary_t) / math.sqrt(len(evidence)) if evidence else 0.0
     few = len(evidence) <= settings.lone_step_boundaries
-    if (sum(alone) >= 2 and (few or overall >= settings.min_combined_t)) or (sum(alone) >= 1 and (few or strong)):
-        return list(zip(chosen, alone))
+    trusted = (sum(alone) >= 2 and (few or overall >= settings.min_combined_t)) or (sum(alone) >= 1 and (few or strong))
+    first, last = _pooled_run(poolable, primary_t, settings=settings)
+    pooled = first < last and overall >= settings.min_combined_t
+    return [(m, (trusted and a) or (pooled and first <= i < last)) for i, (m, a) in enumerate(zip(chosen, alone))]
+
+
+def _pooled_run(poolable: list[bool], t: list[float], *, settings: Settings) -> tuple[int, int]:
+    """The contiguous run of boundaries (at least two) that all show a drop with the strongest combined t, as
+    `(first, last + 1)`; `(0, 0)` when none reaches `min_combined_t`. A boundary that passes alone belongs to its
+    neighbours' run too: a step recurring epoch after epoch is evidence for a weaker one beside it."""
     best: tuple[float, int, int] = (0.0, 0, 0)
     start = 0
-    for end in range(len(evidence) + 1):  # contiguous runs of boundaries that all show a drop
-        if end < len(evidence) and poolable[end]:
+    for end in range(len(poolable) + 1):
+        if end < len(poolable) and poolable[end]:
             continue
         if end - start >= 2:
-            combined = sum(m.t for m in chosen[start:end]) / math.sqrt(end - start)
-            best = max(best, (combined, start, end))
+            best = max(best, (sum(t[start:end]) / math.sqrt(end - start), start, end))
         start = end + 1
     combined, first, last = best
-    pooled = combined >= settings.min_combined_t and overall >= settings.min_combined_t
-    return [(m, pooled and first <= i < last) for i, m in enumerate(chosen)]
+    return (first, last) if combined >= settings.min_combined_t else (0, 0)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from losscli.config.record import GROUP_KEYS, KEYS
 from losscli.verdicts import VERDICTS
 
 if TYPE_CHECKING:
@@ -177,6 +178,49 @@ class VerdictList(click.ParamType):
         if unknown or not names:
             self.fail(f"{value!r} is not a verdict; choose from {', '.join(VERDICTS)}", param, ctx)
         return names
+
+
+class KeyList(click.ParamType):
+    """`model`, or `model,epochs`: one or more configuration keys (`losscli.config.record`), each once."""
+
+    name = "key"
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        names = tuple(dict.fromkeys(v.strip() for v in str(value).split(",") if v.strip()))
+        unknown = [n for n in names if n not in self.keys]
+        if unknown or not names:
+            self.fail(
+                f"{unknown[0] if unknown else value!r} is not a key; choose from {', '.join(self.keys)}", param, ctx
+            )
+        return names
+
+
+def columns_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--columns KEY[,KEY...]`: configuration keys shown as table columns; the command gets `columns` (None:
+    none given)."""
+    return click.option(
+        "--columns",
+        type=KeyList(KEYS),
+        default=None,
+        metavar="KEY[,KEY...]",
+        help=f"Configuration keys to show as table columns ({', '.join(KEYS)}); every key is in jsonl, json and csv.",
+    )(command)
+
+
+def by_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--by KEY[,KEY...]`: the keys to group runs by; the command gets `by` (None: none given)."""
+    return click.option(
+        "--by",
+        type=KeyList(GROUP_KEYS),
+        default=None,
+        metavar="KEY[,KEY...]",
+        help=f"Group by these keys ({', '.join(GROUP_KEYS)}); month and week are those of `started`.",
+    )(command)
 
 
 THRESHOLDS = {  # Settings field: help (the default is the field's)

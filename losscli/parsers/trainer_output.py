@@ -18,6 +18,7 @@ The same history can come from elsewhere: `state_records` reads a live Trainer's
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -94,6 +95,15 @@ def parse_file(path: Path) -> tuple[list[Record], dict[str, Any]]:
     return parse_trainer_log(path) if path.name.endswith(".jsonl") else parse_trainer_state(path)
 
 
+def _saved_beside(folder: Path) -> list[int]:
+    """The steps of the checkpoint folders beside a `trainer_state.json` (names only: nothing in them is read)."""
+    try:
+        names = [entry.name for entry in os.scandir(folder) if entry.is_dir()]
+    except OSError:
+        return []
+    return sorted(s for name in names if (s := checkpoint_step(name)) is not None)
+
+
 def read_trainer_output(source: Source, *, parse: Parse = parse_file) -> Run:
     """Read the most complete history among the source's files; fall back past unreadable ones with a warning.
 
@@ -103,6 +113,8 @@ def read_trainer_output(source: Source, *, parse: Parse = parse_file) -> Run:
     own = [p for p in states if p == source.path or p.parent == source.path]
     saved = sorted((p for p in states if p not in own), key=lambda p: -(checkpoint_step(p.parent.name) or 0))
     checkpoints = sorted(s for p in states if (s := checkpoint_step(p.parent.name)) is not None)
+    if not checkpoints and own:
+        checkpoints = _saved_beside(own[0].parent)  # the file given alone: its folder's checkpoints, by name
 
     warnings: list[str] = []
     failures: list[ParseError] = []

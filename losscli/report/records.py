@@ -3,7 +3,8 @@
 Every string in a record is printable (`report.printable`: a name that is not UTF-8 shows its bad bytes as
 `\\xff`), and every number finite or null. The keys `run`, `path`, `format`, `verdict`, `score`, `epochs`,
 `points`, `boundaries`, `reason` and `error` are a contract other tools rely on; later keys may be added, none
-removed.
+removed. `config` is what the run was (`losscli.config.record.KEYS`, null where unknown); CSV flattens it into
+`config.*` columns.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 from typing import Any
 
 from losscli.analysis.result import Advice, Analysis, RunResult
+from losscli.config.record import UNKNOWN, flat_config
 from losscli.report.printable import printable_values
 
 
@@ -75,6 +77,7 @@ def _record(result: RunResult) -> dict[str, Any]:
         "lr_schedule": schedule(a),
         "causes": [{"kind": c.kind, "message": c.message, **dict(c.evidence)} for c in a.causes] if a else [],
         "advice": advice(a.advice) if a else None,
+        "config": (result.config or UNKNOWN).to_record(),
     }
     if a and a.eval:
         e = a.eval
@@ -184,4 +187,5 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
     record["advice"] = (record.pop("advice") or {}).get("message")
     record["warnings"] = " | ".join(record["warnings"])
     record["notes"] = " | ".join(record["notes"])
+    record.update(flat_config(record.pop("config", None)))
     return record

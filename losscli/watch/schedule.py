@@ -136,8 +136,9 @@ class Watcher:
                 continue
             source, root = item
             found[(source.format, source.path)] = (source, root)
-        used = {path for source, _ in found.values() for path in source.files}
-        loose = {path: size for path, size in small.items() if path not in used}
+        # by real path, as the walk dedupes: W&B's `latest-run` link shows the run's files under a second name
+        used = {os.path.realpath(path) for source, _ in found.values() for path in source.files}
+        loose = {path: size for path, size in small.items() if os.path.realpath(path) not in used}
         self.unsure = {path: size for path, size in loose.items() if size < HEAD_BYTES and _first_line_open(path)}
         self.unclaimed = {path: (size, _root_of(path, self.paths)) for path, size in loose.items()}
         new = False
@@ -160,6 +161,9 @@ class Watcher:
             if now == size:
                 continue
             source = recognise_file(path, options=self.walk, read=self.read_options) if now is not None else None
+            known = {os.path.realpath(p) for tracked in self.sources.values() for p in tracked.follower.source.files}
+            if source is not None and os.path.realpath(path) in known:
+                source = None  # a file a tracked source already follows, under another name (a link)
             if source is not None and (source.format, source.path) not in self.sources:
                 self.sources[(source.format, source.path)] = _Tracked(follower_for(source, self.read_options), root)
                 new = True

@@ -18,7 +18,7 @@ from losscli.analysis.findings.steps_backwards import steps_backwards_findings
 from losscli.analysis.measure import Measured
 from losscli.analysis.result import Finding
 from losscli.analysis.settings import Settings
-from losscli.frame import EVAL_LOSS, LEARNING_RATE, Run
+from losscli.frame import EVAL_LOSS, GRAD_NORM, LEARNING_RATE, Run
 
 
 def find_all(context: Context, *, settings: Settings) -> tuple[Finding, ...]:
@@ -45,6 +45,8 @@ def context_of(run: Run, *, measured: Measured, decision: Decision, settings: Se
     interval = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
     evals = run.series(EVAL_LOSS)
     lr = run.series(LEARNING_RATE)
+    grad = run.series(GRAD_NORM)
+    finite = np.isfinite(grad.value)
     cols = run.columns()
     known = np.isfinite(cols.epoch)
     order = np.argsort(cols.step[known], kind="stable")
@@ -61,6 +63,8 @@ def context_of(run: Run, *, measured: Measured, decision: Decision, settings: Se
         interval=interval,
         lr_steps=lr.step.astype(np.float64),
         lr_values=lr.value,
+        grad_steps=grad.step[finite].astype(np.float64),
+        grad_values=grad.value[finite],
         epoch_steps=cols.step[known][order].astype(np.float64),
         epoch_values=cols.epoch[known][order],
         meta=run.meta,

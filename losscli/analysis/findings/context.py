@@ -26,6 +26,8 @@ class Context:
     interval: float  # the median logging interval of the train loss, in steps
     lr_steps: np.ndarray  # the logged learning rate (empty when not logged)
     lr_values: np.ndarray
+    grad_steps: np.ndarray  # the logged gradient norm, finite values only (empty when not logged)
+    grad_values: np.ndarray
     epoch_steps: np.ndarray  # (step, epoch) of every row that logged an epoch, in step order
     epoch_values: np.ndarray
     meta: dict[str, Any]

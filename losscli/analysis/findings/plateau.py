@@ -38,7 +38,8 @@ def plateau_finding(context: Context, *, settings: Settings) -> PlateauFinding |
     grid = np.unique(np.linspace(0, n - 1, min(n, _GRID)).astype(int))
     starts = np.asarray([np.median(y[a : a + m]) for a in grid])
     ends = np.asarray([np.median(y[max(0, b - m + 1) : b + 1]) for b in grid])
-    first = float(np.median(y[:m]))
+    # where the loss started: the first points' median, or the first point when the loss collapsed right after it
+    first = max(float(y[0]), float(np.median(y[:m])))
     noise = point_noise(y)
     stepped = np.asarray(context.stepped, dtype=np.float64)
     best: tuple[float, int, int] | None = None

@@ -1,18 +1,23 @@
 """`spike`: an isolated jump up of the train loss that recovers, judged against the local trend and noise.
 
-Epoch boundaries cut the curve into segments, and a spike is looked for inside one segment only: an
-epoch-boundary drop is never part of a spike, nor is the climb back late in an epoch (the loss ends the epoch
-high and the drop at the next boundary brings it down: no recovery inside the segment, so no spike).
+Epoch boundaries cut the curve into segments, and a spike is looked for inside one segment only: an epoch-boundary
+drop is never part of a spike, nor is the climb back late in an epoch (the loss ends the epoch high and the drop at
+the next boundary brings it down: no recovery inside the segment, so no spike).
 
-A point is the onset of a jump when it stands above the trend of the `spike_context` points before it in its
-segment (their median, carried forward with the slope between the medians of their two halves; at least three
-points) by `spike_z` noise widths of single points (noise from the segment's first differences, in stretches of
-a hundred points) and by `spike_min_relative` of the level. A gradual climb is its own trend, so it never jumps.
-The jump is a spike when the loss comes back, inside the same segment and within `spike_max_width` of an epoch
-(of the run, without epochs), to the predicted level plus `spike_recovery` of the spike's height. A single
-point above that level must stand `spike_single_factor` times higher than `spike_z`: one unusual batch is
-common, a sustained jump is not. When the run logs its learning rate, the spike carries the rate in the steps
-that led to it over its usual level just before (`lr_factor`, when it differs by `lr_excursion_factor`).
+A point is the onset of a jump when it stands above the trend of the `spike_context` points before it in its segment
+(their median, carried forward with the slope between the medians of their two halves; at least three points), and
+above the median of the three points just before it (a loss that levels off after a drop spread over the first
+points of an epoch stands above the steep trend of that drop, but not above those points), by `spike_z` noise widths
+of single points (noise from the segment's first differences, in stretches of a hundred points) and by
+`spike_min_relative` of the level. A gradual climb is its own trend, so it never jumps. The jump is a spike when the
+loss comes back, inside the same segment and within `spike_max_width` of an epoch (of the run, without epochs), to
+the predicted level plus `spike_recovery` of the spike's height. A single point above that level must stand
+`spike_single_factor` times higher than `spike_z`: one unusual batch is common, a sustained jump is not. When the
+run logs its learning rate, the spike carries the rate in the steps that led to it over its usual level just before
+(`lr_factor`, when it differs by `lr_excursion_factor`).
+
+The logged gradient norm is read by the same rule: a gradient-norm spike is reported when the loss shows none within
+two logging intervals of it (an unusual batch the optimizer absorbed; a loss spike covers its own).
 """
 
 from __future__ import annotations
@@ -25,35 +30,49 @@ from losscli.analysis.findings.context import Context
 from losscli.analysis.findings.local import point_noise
 from losscli.analysis.result import SpikeFinding
 from losscli.analysis.settings import Settings
+from losscli.frame import GRAD_NORM, TRAIN_LOSS
 
 _MIN_CONTEXT = 3  # a definition: the fewest points a trend before a jump is read from
 _NOISE_STRETCH = 100  # numerical: points per stretch the noise is measured in (noise changes over long runs)
 
 
 def spike_findings(context: Context, *, settings: Settings) -> list[SpikeFinding]:
-    x, y = context.train.steps, context.train.values
+    """The train loss's spikes, then the gradient norm's where the loss shows none near them (same rule)."""
+    found = _spikes(context, context.train.steps, context.train.values, metric=TRAIN_LOSS, settings=settings)
+    grads = _spikes(context, context.grad_steps, context.grad_values, metric=GRAD_NORM, settings=settings)
+    near = max(2 * context.interval, 1.0)
+    taken = [f.step for f in found if f.step is not None]
+    return found + [g for g in grads if g.step is not None and all(abs(g.step - s) > near for s in taken)]
+
+
+def _spikes(context: Context, x: np.ndarray, y: np.ndarray, *, metric: str, settings: Settings) -> list[SpikeFinding]:
     n = len(x)
     if n < _MIN_CONTEXT + 2:
         return []
-    cuts = np.searchsorted(x, context.boundaries, side="right") if len(context.boundaries) else np.zeros(0, int)
+    # the loss is cut at the boundaries (their drops are no spikes); the gradient norm does not step there
+    cut = len(context.boundaries) and metric == TRAIN_LOSS
+    cuts = np.searchsorted(x, context.boundaries, side="right") if cut else np.zeros(0, int)
     edges = np.unique(np.r_[0, cuts, n].astype(int))
     span = context.epoch_len if context.epoch_len else float(x[-1] - x[0])
     out: list[SpikeFinding] = []
     for a, b in zip(edges[:-1].tolist(), edges[1:].tolist()):
         if b - a >= _MIN_CONTEXT + 2:
-            out.extend(_segment(context, x[a:b], y[a:b], max_width=settings.spike_max_width * span, settings=settings))
+            width = settings.spike_max_width * span
+            out.extend(_segment(context, x[a:b], y[a:b], max_width=width, metric=metric, settings=settings))
     return out
 
 
 def _segment(
-    context: Context, x: np.ndarray, y: np.ndarray, *, max_width: float, settings: Settings
+    context: Context, x: np.ndarray, y: np.ndarray, *, max_width: float, metric: str, settings: Settings
 ) -> list[SpikeFinding]:
     predicted = _trend_before(x, y, settings.spike_context)
     noise = _noise(y)
     found = []
     i = _MIN_CONTEXT
     while i < len(y):
-        base = predicted[i]
+        # measured from the higher of the trend and the points just before: a jump up stands above both, while a
+        # drop spread over the first points of an epoch bends a steep trend below a loss that merely levels off
+        base = max(predicted[i], float(np.median(y[i - _MIN_CONTEXT : i])))
         jump = y[i] - base
         if not (
             math.isfinite(base)
@@ -86,6 +105,7 @@ def _segment(
                     recovered_step=float(x[j]),
                     points=j - i,
                     lr_factor=_lr_factor(context, x, i, settings),
+                    metric=metric,
                 )
             )
             i = j

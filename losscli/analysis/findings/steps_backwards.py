@@ -5,11 +5,13 @@ run's meta (`step_falls`). A resume is what a restart is meant to be and is no f
 staircase: causes.py). The others are: a second run that started over in the same log (the earlier one is not
 analysed), a step count that restarted while the epoch went on (a per-epoch counter: only the last stretch can
 be placed on a step axis), and points written out of order (kept in step order). One finding per kind, at its
-first fall, counting the falls of that kind once across metrics; the train loss's own falls speak first.
+first fall, counting the falls of that kind in the metric that fell most often (each metric falls at the
+same places); the train loss's own falls speak first.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from losscli.analysis.findings.context import Context
@@ -25,7 +27,9 @@ def steps_backwards_findings(context: Context) -> list[StepsBackwardsFinding]:
         these = [f for f in falls if f["kind"] == kind]
         own = [f for f in these if f.get("metric") == TRAIN_LOSS] or these
         first = own[0]
-        times = len({(f["from_step"], f["to_step"]) for f in own})
+        # each metric falls at the same places; a per-epoch counter falls from the same step to the same step
+        # every epoch, so the falls are counted per metric, not by where they go
+        times = max(Counter(str(f.get("metric")) for f in own).values())
         out.append(
             StepsBackwardsFinding(
                 step=float(first["to_step"]),

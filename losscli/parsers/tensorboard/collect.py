@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.parsers.protobuf_wire import first_field
 from losscli.parsers.tensorboard.fields import DT_STRING, parse_event, tensor_scalar
+from losscli.parsers.tensorboard.plugin_data import hparams_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,7 +35,7 @@ class FileScalars:
     slow_records: int = 0  # records decoded one by one by protobuf
     undecodable: int = 0  # records whose CRCs check (or were not checked) that are not a valid Event
     file_version: str | None = None
-    texts: dict[str, str] = field(default_factory=dict)  # the first text of each tag asked for
+    texts: dict[str, str] = field(default_factory=dict)  # the first text (or hparams, as JSON) of each tag asked for
     plugins: dict[str, str] = field(default_factory=dict)  # the plugin each tag's metadata names, by tag
 
 
@@ -112,6 +113,11 @@ class Collector:
             return
         for item in event.summary.value:
             kind = item.WhichOneof("value")
+            if kind is None and self.wants_text(item.tag) and item.metadata.plugin_data.plugin_name == "hparams":
+                text = hparams_text(item.metadata.plugin_data.content)  # a value that is only plugin data
+                if text is not None:
+                    self.texts[item.tag] = text
+                continue
             if kind == "simple_value":
                 number: float | None = item.simple_value
             elif kind == "tensor":

@@ -34,6 +34,7 @@ from losscli.errors import ParseError
 from losscli.frame import EPOCH, Columns, Run, make_columns
 from losscli.metric_names import name_metrics
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
+from losscli.parsers.tensorboard.config import TEXT_TAGS, text_configs
 from losscli.parsers.tensorboard.folders import is_event_file, is_renamed_event_file, qualified_tag, run_files
 from losscli.restarts import Restarts, logged_epochs, resolve_codes, restart_messages, restart_meta
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from losscli.parsers.tensorboard.collect import FileScalars
     from losscli.parsers.tensorboard.records import Framing
 
-_ARGS_TAGS = ("args/text_summary",)  # the HF Trainer logs its TrainingArguments as JSON text
+_ARGS_TAG = "args/text_summary"  # the HF Trainer logs its TrainingArguments as JSON text
 _ARGS_META = (
     "num_train_epochs",
     "max_steps",
@@ -78,7 +79,7 @@ def read_event_file(path: Path, *, verify: bool) -> tuple[FileScalars, Framing]:
 
     raw, buf = open_buffer(path)
     framing = frame_records(raw, buf=buf, verify=verify)
-    texts = _ARGS_TAGS
+    texts = TEXT_TAGS  # the configuration the file states (`config`)
     scalars = decode_records(
         buf, starts=framing.starts, lengths=framing.lengths, text_tags=texts, blocks=framing.blocks
     )
@@ -112,7 +113,7 @@ def read_event_file_from(
     end = int(starts[-1] + lengths[-1]) + OVERHEAD - HEADER if len(starts) else 0  # past its data CRC
     lost = end - int((lengths + OVERHEAD).sum())
     scalars = decode_records(
-        buf, starts=starts, lengths=lengths, text_tags=_ARGS_TAGS, blocks=framing.blocks, known_plugins=known_plugins
+        buf, starts=starts, lengths=lengths, text_tags=TEXT_TAGS, blocks=framing.blocks, known_plugins=known_plugins
     )
     return EventTail(scalars, offset + end, lost)
 
@@ -150,7 +151,7 @@ def tensorboard_run(source: Source, files: list[EventFile], *, verified: bool) -
     parts: list[tuple[FileScalars, list[str]]] = []
     meta: dict[str, Any] = {"source_files": [], "records": 0, "verified_checksums": verified}
     versions: set[str] = set()
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, Path]] = {}  # tag -> the first text of it, and its file
     for file in files:
         path, scalars = file.path, file.scalars
         if scalars is None or not scalars.records:
@@ -161,7 +162,7 @@ def tensorboard_run(source: Source, files: list[EventFile], *, verified: bool) -
         meta["records"] += scalars.records
         versions.update([scalars.file_version] if scalars.file_version else [])
         for tag, text in scalars.texts.items():
-            texts.setdefault(tag, text)
+            texts.setdefault(tag, (text, path))
         folder = None if path.parent == base else path.parent.relative_to(base).as_posix()
         parts.append((scalars, [qualified_tag(t, folder=folder) for t in scalars.tags]))
     if not parts:
@@ -179,10 +180,19 @@ def tensorboard_run(source: Source, files: list[EventFile], *, verified: bool) -
     if not len(frame):
         warnings.append(f"{source.path}: no scalar summaries in the event files")
     meta["tags"] = tags
-    meta.update(_training_meta(summary, texts))
+    meta.update(_training_meta(summary, texts.get(_ARGS_TAG, ("", base))[0]))
+    configs, config_warnings = text_configs(texts)
+    warnings.extend(config_warnings)
     name = base.name or str(base)
     return Run(
-        name=name, path=source.path, format="tensorboard", scalars=frame, meta=meta, warnings=warnings, notes=notes
+        name=name,
+        path=source.path,
+        format="tensorboard",
+        scalars=frame,
+        meta=meta,
+        warnings=warnings,
+        notes=notes,
+        configs=configs,
     )
 
 
@@ -263,19 +273,18 @@ def _assemble(
     return Columns(metric_column, tag_column, step, epoch, value, wall), resolved.restarts, tags, summary, naming.notes
 
 
-def _training_meta(summary: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
+def _training_meta(summary: dict[str, Any], args_text: str) -> dict[str, Any]:
     """What the log says about the training: the HF Trainer's arguments, the last step and epoch."""
     meta: dict[str, Any] = {}
-    for tag in _ARGS_TAGS:
-        try:
-            args = json.loads(texts.get(tag, ""))
-        except ValueError:
-            continue
-        if isinstance(args, dict):
-            for key in _ARGS_META:
-                value = args.get(key)
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-                    meta[key] = value
+    try:
+        args = json.loads(args_text) if args_text else None
+    except ValueError:
+        args = None
+    if isinstance(args, dict):
+        for key in _ARGS_META:
+            value = args.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                meta[key] = value
     if "global_step" in summary:
         meta["global_step"] = summary["global_step"]
     epoch, step = summary.get("epoch"), summary.get("last_epoch_step")

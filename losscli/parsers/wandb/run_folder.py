@@ -3,7 +3,9 @@
 The `.wandb` transaction log holds everything the run logged, whether it was synced or not; it is read
 natively (`transaction_log`), without the wandb package and without network. From its records come the history rows
 (the curve, mapped by `history`), the run's display name, its config (epochs, batch size, ...) and its
-summary.
+summary. The config and the run's start time are handed over as stated (`Run.configs`, `wandb_config` and
+`wandb_run`); `head_config` reads them from the start of the file alone, for another format of the same training
+(the Trainer writes its config when training begins).
 
 Folder claims: a `wandb/` folder's run sub-folders, each with its `files/`, `logs/` and `tmp/` inside; the
 `latest-run` link (and the `debug*.log` links) point into one of those and are used up without being read
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from losscli.errors import ParseError
-from losscli.frame import Run
+from losscli.frame import ConfigSource, Run
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
 
 _RUN_DIR = re.compile(r"^(offline-)?run-[\w.-]+$")
@@ -34,6 +36,8 @@ _CONFIG_META = {
     "logging_steps": ("logging_steps", "log_every_n_steps", "log_interval"),
     "gradient_accumulation_steps": ("gradient_accumulation_steps",),
 }
+HEAD_BYTES = 1 << 20  # the run record and the Trainer's config come before the history
+_NOT_THE_KIND = (16, 19, 200)  # Record.control, uuid, _info: beside the record's kind, in any order
 
 
 def _log_files(folder: Path) -> list[Path]:
@@ -173,7 +177,48 @@ def wandb_run(path: Path, folded: Folded, *, run_path: Path | None = None, warni
         meta=meta,
         warnings=warnings,
         notes=notes,
+        configs=_configs(path, config, info),
     )
+
+
+def head_config(path: Path) -> list[ConfigSource]:
+    """The config and start time stated in the first `HEAD_BYTES` of a `.wandb` file; damage is skipped silently
+    (the file's own run reports it), a file that is not a W&B log states nothing."""
+    from losscli.parsers.wandb import transaction_log as log
+
+    try:
+        scan = log.scan_log(path, head=HEAD_BYTES)
+    except ParseError:
+        return []
+    from losscli.parsers.protobuf_wire import fields
+
+    info: dict[str, Any] = {}
+    config: dict[str, Any] = {}
+    for payload in scan.records:
+        try:
+            for number, wire, value in fields(payload):
+                if wire != 2 or number in _NOT_THE_KIND:
+                    continue
+                if number == log.RECORD_CONFIG:
+                    updates, removed = log.decode_update(value)
+                    config.update(updates)
+                    for key in removed:
+                        config.pop(key, None)
+                elif number == log.RECORD_RUN:
+                    run = log.decode_run(value)
+                    config.update(run.pop("config", {}))
+                    info.update({k: v for k, v in run.items() if v not in ("", None) and k != "summary"})
+                break  # history, summary, output, ...: not decoded
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return _configs(path, config, info)
+
+
+def _configs(path: Path, config: dict[str, Any], info: dict[str, Any]) -> list[ConfigSource]:
+    found = [ConfigSource("wandb_config", str(path), config)] if config else []
+    if isinstance(info.get("start_time"), float):
+        found.append(ConfigSource("wandb_run", str(path), {"start_time": info["start_time"]}))
+    return found
 
 
 def _fold_record(

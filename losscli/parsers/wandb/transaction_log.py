@@ -51,6 +51,7 @@ RUN_ID, RUN_PROJECT, RUN_CONFIG, RUN_SUMMARY, RUN_GROUP, RUN_DISPLAY_NAME, RUN_S
     14,
     18,
 )
+RUN_START_TIME = 17  # a google.protobuf.Timestamp: seconds = 1, nanos = 2
 # History/Config/SummaryItem share key=1, nested_key=2, value_json=16; HistoryItem adds a typed oneof
 ITEM_KEY, ITEM_NESTED_KEY, ITEM_VALUE_JSON = 1, 2, 16
 ITEM_NONE, ITEM_BOOL, ITEM_INT, ITEM_NUMBER, ITEM_TEXT, ITEM_JSON = 3, 4, 5, 6, 7, 8
@@ -74,8 +75,11 @@ def check_header(head: bytes) -> bool:
     return len(head) >= 6 and head[:4] == MAGIC_IDENT and struct.unpack_from("<H", head, 4)[0] == MAGIC
 
 
-def scan_log(path: Path, *, verify_checksums: bool = True, start: int = 0, growing: bool = False) -> LogScan:
-    """Split the file into record payloads, skipping damaged chunks; ParseError only for a foreign file.
+def scan_log(
+    path: Path, *, verify_checksums: bool = True, start: int = 0, growing: bool = False, head: int | None = None
+) -> LogScan:
+    """Split the file (or its first `head` bytes) into record payloads, skipping damaged chunks; ParseError only
+    for a foreign file.
 
     For a file still being written (`losscli watch`), `start` is an earlier scan's `resume` (the header is
     checked only from 0), and with `growing` a chunk that fails its checksum as the last thing in the file is
@@ -83,7 +87,7 @@ def scan_log(path: Path, *, verify_checksums: bool = True, start: int = 0, growi
     try:
         with path.open("rb") as handle:
             handle.seek(start)
-            data = handle.read()
+            data = handle.read() if head is None else handle.read(head)
     except OSError as exc:
         raise ParseError(path, f"cannot read: {exc.strerror or exc}") from None
     if start == 0:
@@ -302,4 +306,8 @@ def decode_run(buf: bytes) -> dict[str, Any]:
             found["starting_step"] = signed(value)
         elif number == RUN_RESUMED and wire == 0:
             found["resumed"] = bool(value)
+        elif number == RUN_START_TIME and wire == 2:
+            parts = {n: v for n, w, v in fields(value) if w == 0}
+            if parts.get(1):
+                found["start_time"] = signed(parts[1]) + signed(parts.get(2, 0)) / 1e9
     return found
