@@ -109,6 +109,9 @@ runs/<name>/events.out.tfevents.* (TensorBoard) and wandb/offline-run-*/.
     eval-leak-at-epochs  the same leak, evaluated at every epoch end.
     eval-clean-at-epochs the same memorizing run without the leak, evaluated at every epoch end on 48
                          held-out random sequences: stepped train loss, eval loss rising.
+    lr-restarts          the memorizing run of eval-clean-at-epochs under a cosine schedule with a restart at
+                         every epoch (cosine_with_restarts, num_cycles=4): the logged rate starts again at
+                         each boundary.
     plateau              GPT-2 on 1024 markov-chain-v1-like sequences, 6 epochs of 64 steps at a constant 3e-3:
                          the chain is learned within the first epochs, then the loss sits at the chain's
                          entropy floor while training goes on (no eval set).
@@ -534,6 +537,28 @@ def eval_clean_at_epochs() -> str:
     )
 
 
+def lr_restarts() -> str:
+    """The memorizing run of eval-clean-at-epochs under a cosine schedule that starts again at every epoch (the
+    Trainer's cosine_with_restarts, one cycle an epoch): the rate is back at its peak at each boundary."""
+    train, _ = _leak_data()
+    return findings_run(
+        "lr-restarts",
+        train=train,
+        eval=tt.random_sequences(48, 16, 512, seed=22),
+        vocab=512,
+        seq_len=16,
+        n_embd=64,
+        epochs=4,
+        lr=1e-3,
+        scheduler="cosine_with_restarts",
+        scheduler_kwargs={"num_cycles": 4},
+        batch_size=8,
+        eval_batch_size=8,
+        logging_steps=1,
+        seed=5,
+    )
+
+
 def plateau() -> str:
     """A learnable rule learned within the first epoch at a high constant rate, then four epochs with nothing left
     to learn: the loss sits at the chain's entropy floor while training goes on."""
@@ -607,6 +632,7 @@ SAMPLES = {
     "findings/eval-leak-at-epochs": eval_leak_at_epochs,
     "findings/eval-clean-at-epochs": eval_clean_at_epochs,
     "findings/plateau": plateau,
+    "findings/lr-restarts": lr_restarts,
     "findings/steps-restart": steps_restart,
 }
 

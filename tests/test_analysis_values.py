@@ -3,6 +3,7 @@ measurement that is not finite is missing evidence, never a veto and never a rea
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -130,3 +131,18 @@ def test_settings_decide_what_is_absurd() -> None:
     run = with_values(make_run(Curve(drop=0.3, noise=0.05)), TRAIN_LOSS, [5], 500.0)
     assert analyze(run).warnings == ()
     assert "1 train-loss values left out" in analyze(run, settings=Settings(max_deviation=100)).warnings[0]
+
+
+def test_a_run_logged_at_every_one_of_100k_steps_is_judged_on_means_of_consecutive_points() -> None:
+    """As a Trainer logging every 10 steps would log it: the same verdict, drops of the same size, and a note."""
+    curve = Curve(per_epoch=25_000, epochs=4, drop=0.1, slope=0.02, noise=0.05, seed=3)
+    a = analyze(make_run(curve))
+    assert a.verdict == "stepped" and a.points == 10_000
+    assert [b.stepped for b in a.boundaries] == [True, True, True]
+    assert all(b.drop == pytest.approx(0.1, abs=0.02) for b in a.boundaries)
+    assert "averaged over every 10 consecutive points" in a.notes[0]
+    smooth = analyze(make_run(dataclasses.replace(curve, drop=0.0)))
+    assert smooth.verdict == "smooth" and smooth.points == 10_000
+    every = analyze(make_run(curve), settings=Settings(max_points=200_000))  # every point: the same verdict
+    assert every.verdict == "stepped" and every.points == 100_000 and not every.notes
+    assert [b.drop for b in every.boundaries] == pytest.approx([b.drop for b in a.boundaries], abs=0.005)

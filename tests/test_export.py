@@ -50,8 +50,8 @@ def test_the_whole_sample_tree_exported_to_parquet_holds_every_point(tmp_path: P
     exported = pd.read_parquet(target)
     expected = held([SAMPLE_LOGS])
     assert_same_points(exported, expected)
-    assert exported["run"].nunique() == 58 and exported["format"].nunique() == 10
-    assert result.stderr.splitlines()[-1] == f"58 runs: {len(expected)} points written to {target}"
+    assert exported["run"].nunique() == 60 and exported["format"].nunique() == 10
+    assert result.stderr.splitlines()[-1] == f"60 runs: {len(expected)} points written to {target}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["all.parquet"]  # no temporary file left
 
 

@@ -201,3 +201,21 @@ def test_the_logged_schedule_fills_the_configuration_where_no_file_states_it(tmp
     [*_, warmup] = list(losscli.iter_results([FINDINGS / "diverge-nan"]))
     assert warmup.config is not None and warmup.config.derived["schedule"] == "constant"
     assert warmup.config.derived["warmup_steps"] == 60 and not warmup.config.sources["scheduler"].startswith("derived")
+
+
+def test_a_schedule_that_restarts_every_epoch_is_a_cause_and_is_drawn() -> None:
+    """The Trainer's cosine_with_restarts, one cycle an epoch, on the memorizing run: the rate is back at its
+    peak at each boundary (steps 21, 41, 61 of 20-step epochs), and the restarts are lines on the rate's axis."""
+    from losscli.report.html_figures import figure
+
+    [result] = losscli.classify([FINDINGS / "lr-restarts" / "trainer_state.json"], jobs=1).results
+    a = result.analysis
+    assert a is not None and a.verdict == "stepped" and a.lr_schedule is not None
+    assert (a.lr_schedule.kind, a.lr_schedule.restarts, a.lr_schedule.at_boundaries) == ("restarts", (21, 41, 61), 3)
+    [cause] = a.causes
+    stepped = sum(b.stepped for b in a.boundaries)
+    assert cause.kind == "lr_restarts" and dict(cause.evidence)["stepped_with_restart"] == stepped >= 2
+    fig = figure(result)
+    assert fig is not None
+    lines = [s for s in fig["views"]["step"]["shapes"] if s.get("name") == "learning-rate restart"]
+    assert [(s["x0"], s["yref"]) for s in lines] == [(21, "y2"), (41, "y2"), (61, "y2")]

@@ -101,6 +101,12 @@ def _smooth_reason(records: tuple[Boundary, ...], placebo: float, settings: Sett
 
 def _notes(measured: m.Measured, decision: Decision, settings: Settings) -> list[str]:
     notes = []
+    k = measured.train.bin_size
+    if k > 1:
+        notes.append(
+            f"the train loss is averaged over every {k} consecutive points (as logging every {k} steps would): "
+            f"{measured.points} points analysed"
+        )
     if decision.from_levels and not measured.evidence:
         notes.append("few points per epoch: drops measured from a model of epoch levels, not per boundary")
     elif decision.from_levels:

@@ -21,7 +21,7 @@ from losscli.analysis.infer import infer_period
 from losscli.analysis.result import EvalFinding
 from losscli.analysis.settings import Settings
 from losscli.analysis.step_rule import Evidence
-from losscli.analysis.values import Usable, stand_ins, usable
+from losscli.analysis.values import Usable, averaged, stand_ins, usable
 from losscli.frame import EVAL_LOSS, GRAD_NORM, TRAIN_LOSS, Run
 
 # Where measuring had to stop (the run is inconclusive; explain.py words them).
@@ -76,6 +76,7 @@ def measure_run(run: Run, *, settings: Settings) -> Measured:
         fraction=settings.stand_in_fraction,
     )
     points = usable(train.step, train.value, train.epoch, max_deviation=settings.max_deviation, stand_in=filtered)
+    points = averaged(points, max_points=settings.max_points)
     ev = run.series(EVAL_LOSS)
     eval_points = usable(ev.step, ev.value, ev.epoch, max_deviation=settings.max_deviation) if len(ev) else None
     finding = (

@@ -62,6 +62,10 @@ class Settings:
     max_deviation: float = 1e6
     # An epoch value more than this many usual increments above both neighbours that falls back is a stray.
     epoch_spike_factor: float = 10.0
+    # A train loss logged at more points than this is averaged over runs of consecutive points to this many, as a
+    # Trainer logging every k steps averages its k losses: beyond a few thousand points an epoch, more points
+    # add no evidence about a step at a boundary, only time (a run logged at every one of 100k steps).
+    max_points: int = 10_000
     # A train loss of exactly 0 where no grad norm says NaN is the Trainer's NaN filter's stand-in when zeros last
     # to the end of the log and the smallest of the last `stand_in_context` non-zero losses before them is at
     # least `stand_in_fraction` of the curve's 90th percentile (a loss that really reaches 0 gets there slowly).

@@ -22,7 +22,7 @@ What was left out is counted, with the first step of each kind, so the explainin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,6 +43,7 @@ class Usable:
     stand_ins: int = 0  # exact zeros that stand for non-finite losses (the Trainer's NaN filter)
     first_non_finite: int | None = None  # the step of the first NaN, infinity or stand-in
     ends_non_finite: bool = False  # the last value logged is one of those
+    bin_size: int = 1  # consecutive points averaged into each point kept (`averaged`)
 
     @property
     def left_out(self) -> int:
@@ -117,3 +118,18 @@ def usable(
         first_missing,
         bool(len(values)) and bool(missing[-1]),
     )
+
+
+def averaged(points: Usable, *, max_points: int) -> Usable:
+    """At most `max_points` points: runs of `k` consecutive points averaged, each at its last step and epoch, as
+    a Trainer that logs every `k` steps logs the mean of their losses. Fewer points come back unchanged."""
+    import math
+
+    n = len(points.steps)
+    if n <= max_points or max_points < 1:
+        return points
+    k = math.ceil(n / max_points)
+    ends = np.r_[np.arange(k, n, k), n] - 1  # the last point of each bin; the last bin may be shorter
+    sums = np.add.reduceat(points.values, np.r_[0, ends[:-1] + 1])
+    sizes = np.diff(np.r_[-1, ends])
+    return replace(points, steps=points.steps[ends], values=sums / sizes, epochs=points.epochs[ends], bin_size=k)

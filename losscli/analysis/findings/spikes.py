@@ -22,8 +22,6 @@ two logging intervals of it (an unusual batch the optimizer absorbed; a loss spi
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from losscli.analysis.findings.context import Context
@@ -66,22 +64,26 @@ def _segment(
     context: Context, x: np.ndarray, y: np.ndarray, *, max_width: float, metric: str, settings: Settings
 ) -> list[SpikeFinding]:
     predicted = _trend_before(x, y, settings.spike_context)
+    # measured from the higher of the trend and the points just before: a jump up stands above both, while a drop
+    # spread over the first points of an epoch bends a steep trend below a loss that merely levels off
+    just_before = np.full(len(y), np.nan)
+    just_before[_MIN_CONTEXT:] = np.median(np.lib.stride_tricks.sliding_window_view(y[:-1], _MIN_CONTEXT), axis=1)
+    bases = np.fmax(predicted, just_before)
     noise = _noise(y)
+    with np.errstate(invalid="ignore"):
+        onsets = (
+            np.isfinite(bases)
+            & (noise > 0)
+            & (y - bases >= settings.spike_z * noise)
+            & (y - bases >= settings.spike_min_relative * np.abs(bases))
+        )
+    candidates = np.flatnonzero(onsets).tolist()  # the few points that jump: only they are followed, in Python
     found = []
-    i = _MIN_CONTEXT
-    while i < len(y):
-        # measured from the higher of the trend and the points just before: a jump up stands above both, while a
-        # drop spread over the first points of an epoch bends a steep trend below a loss that merely levels off
-        base = max(predicted[i], float(np.median(y[i - _MIN_CONTEXT : i])))
-        jump = y[i] - base
-        if not (
-            math.isfinite(base)
-            and noise[i] > 0
-            and jump >= settings.spike_z * noise[i]
-            and jump >= settings.spike_min_relative * abs(base)
-        ):
-            i += 1
-            continue
+    after = -1
+    for i in candidates:
+        if i < after:
+            continue  # inside a spike already reported
+        base = float(bases[i])
         peak, j = y[i], i + 1
         while j < len(y) and x[j] - x[i] <= max_width:
             if y[j] > peak:
@@ -108,9 +110,7 @@ def _segment(
                     metric=metric,
                 )
             )
-            i = j
-        else:
-            i += 1
+            after = j
     return found
 
 
