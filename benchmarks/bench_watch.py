@@ -13,7 +13,7 @@ The rows run one after the other (two cores, shared: run it on a quiet machine a
 (b) Latency: TensorBoard runs of 1k, 10k and 100k train-loss points (each step logs `train/loss` and `train/epoch`,
 as the HF Trainer does), written by tensorboardX's SummaryWriter (the real writer) and copied five times. One
 `losscli watch --interval 0.1 --format jsonl` follows the five; a point is then appended to each in turn (the
-real writer's record of a NaN loss at the next step: the `nan` event is printed for it, whatever the verdict),
+real writer's record of a NaN loss at the next step: the `nan` finding is printed for it, whatever the verdict),
 the appends spread over the polling period, and the time from the append to the event's line on stdout is
 taken: the wait for the next look (up to the interval) plus the look. Beside it: one look of the library's
 `Watcher` after such an append (reading the record and judging the run, no polling wait), and `losscli classify`
@@ -195,7 +195,7 @@ def latency(work: Path, sizes: tuple[int, ...]) -> None:
                 time.sleep(0.5 + INTERVAL * (i + 0.5) / COPIES)  # appends spread over the polling phase
                 start = time.perf_counter()
                 append(path, record)
-                arrived = lines.wait(lambda e, i=i: e["run"] == f"run-{i}" and e["event"] == "nan")
+                arrived = lines.wait(lambda e, i=i: e["run"] == f"run-{i}" and e.get("kind") == "nan")
                 took.append(arrived - start)
         finally:
             proc.kill()
@@ -206,7 +206,7 @@ def latency(work: Path, sizes: tuple[int, ...]) -> None:
         start, cpu = time.perf_counter(), time.process_time()
         look = watcher.look()
         one_look, one_cpu = time.perf_counter() - start, time.process_time() - cpu
-        assert any(e.event == "nan" for e in look.events)
+        assert any(e.event == "finding" and e.details.get("kind") == "nan" for e in look.events)
         analysis = _analysis_seconds(watcher)
         fresh = []
         for _ in range(COPIES):
