@@ -1014,6 +1014,16 @@ def test_one_stray_epoch_value_neither_hangs_nor_changes_the_verdict() -> None:
     assert records[0]["verdict"] == "stepped"
 
 
+def test_one_stray_step_far_beyond_the_others_does_not_allocate_a_boundary_per_period() -> None:
+    """A damaged W&B export once had one step of 8.5e15 among steps 0-118: inferring the epoch length laid a
+    candidate boundary every few steps up to it (2.6 PiB asked for, a process killed for memory)."""
+    sample = sample_named("wandb_csv")
+    lines = original(sample).decode().splitlines()
+    lines[60] = "8523933313792106.0," + lines[60].split(",", 1)[1]  # the step of one row, as the damage left it
+    records = run_exact(sample, ("\n".join(lines) + "\n").encode(), seconds=5)
+    assert all(r["verdict"] != "error" for r in records), [r["error"] for r in records]
+
+
 def test_one_stray_last_step_in_a_run_without_epochs_is_not_an_error() -> None:
     document = json.loads(original(sample_named("trainer_state")))
     for entry in document["log_history"]:

@@ -68,8 +68,8 @@ def _candidates(
 def _evidence(x: np.ndarray, y: np.ndarray, *, period: float, interval: float, settings: Settings) -> float | None:
     start = x[0] - interval
     count = (x[-1] - start) // period
-    if not math.isfinite(count):
-        return None
+    if not math.isfinite(count) or count > len(x):
+        return None  # more boundaries than points (a stray step far beyond the others): most would hold none
     steps = start + period * np.arange(1, int(count) + 1)
     steps = steps[(steps > x[0]) & (steps < x[-1])]
     [view] = [v for v in views(period, interval=interval, settings=settings) if v.name == EPOCHS]
