@@ -60,7 +60,8 @@ def resolve_codes(code: np.ndarray, *, step: np.ndarray, value: np.ndarray) -> R
     if not len(step):
         return Resolved(None, step, np.zeros(0, dtype=np.int64), Restarts())
     codes = int(code.max()) + 1
-    order = np.argsort(code, kind="stable") if codes > 1 else None
+    grouped = codes == 1 or bool((code[1:] >= code[:-1]).all())  # a reader that built them grouped already
+    order = None if grouped else np.argsort(code, kind="stable")
     steps = step if order is None else step[order]
     counts = np.bincount(code, minlength=codes)
     starts = np.cumsum(counts) - counts

@@ -14,28 +14,21 @@ state were lost with the rest of the file; a `trainer_log.jsonl` keeps every com
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any
 
 from losscli.errors import ParseError
-from losscli.frame import EPOCH, EVAL_LOSS, Run, columns_from_records
-from losscli.metric_names import name_metrics
+from losscli.frame import Run
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source, read_text
+from losscli.parsers.json_pieces import NotInPieces, load_in_pieces
 from losscli.parsers.partial_json import Cut, load_json
-from losscli.restarts import resolve_restarts, restart_messages
+from losscli.parsers.trainer_history import History, number, usable_step
+from losscli.restarts import restart_messages
 
 STATE_FILE = "trainer_state.json"
 LOG_FILE = "trainer_log.jsonl"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
-_SUMMARY_KEYS = {
-    "train_runtime",
-    "train_samples_per_second",
-    "train_steps_per_second",
-    "total_flos",
-    "train_loss",
-}
 _META_KEYS = (
     "global_step",
     "max_steps",
@@ -50,8 +43,7 @@ _META_KEYS = (
     "best_global_step",
 )
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/"
-
-Record = tuple[str, str, int, float, float, float]
+_BOM = b"\xef\xbb\xbf"
 
 
 def checkpoint_step(name: str) -> int | None:
@@ -97,41 +89,41 @@ def read_trainer_output(source: Source) -> Run:
 
     warnings: list[str] = []
     failures: list[ParseError] = []
-    best: tuple[Path, list[Record], dict[str, Any]] | None = None
+    best: tuple[Path, History, dict[str, Any]] | None = None
     cut_off: dict[Path, str] = {}
     for path in own + saved:
         try:
-            records, meta = parse_trainer_state(path)
+            history, meta = parse_trainer_state(path)
         except ParseError as exc:
             failures.append(exc)
             continue
         if meta.get("cut_off"):
             cut_off[path] = meta["cut_off"]
-        if best is None or _last_step(records) > _last_step(best[1]):
-            best = (path, records, meta)
+        if best is None or history.last_step > best[1].last_step:
+            best = (path, history, meta)
         if path in saved and "cut_off" not in meta:
             break  # the latest readable checkpoint holds everything the earlier ones hold
     for path in logs:
         try:
-            records, meta = parse_trainer_log(path)
+            history, meta = parse_trainer_log(path)
         except ParseError as exc:
             failures.append(exc)
             continue
-        if best is None or _last_step(records) > _last_step(best[1]):
-            best = (path, records, meta)
+        if best is None or history.last_step > best[1].last_step:
+            best = (path, history, meta)
     if best is None:
         if len(failures) == 1:
             raise failures[0]
         raise ParseError(source.path, "no readable history: " + "; ".join(str(f) for f in failures))
     warnings.extend(f"skipped {f}" for f in failures)
-    path, records, meta = best
+    path, history, meta = best
+    del best
     warnings.extend(f"{p}: {message}" for p, message in cut_off.items() if p != path)
     if meta.get("cut_off"):
         warnings.append(f"{path}: {meta['cut_off']}")
     if meta.get("skipped_entries"):
         warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
-    records, notes = _name_metrics(records)
-    frame, restarts = resolve_restarts(columns_from_records(records))
+    frame, restarts, notes = history.frame()
     more_warnings, more_notes = restart_messages(path, found=restarts)
     warnings.extend(more_warnings)
     notes.extend(more_notes)
@@ -146,16 +138,29 @@ def read_trainer_output(source: Source) -> Run:
     )
 
 
-def _last_step(records: list[Record]) -> int:
-    return max((r[2] for r in records), default=-1)
-
-
-def _load_json(path: Path) -> tuple[Any, Cut | None]:
-    """The document, and where it was cut off if it was (see `partial_json`)."""
+def _read_state(path: Path) -> tuple[Any, Cut | None, History]:
+    """The state's fields, where it was cut off if it was, and its log: read in pieces (`json_pieces`), or whole
+    when it cannot be (see `partial_json`), with the errors that say why it cannot be read."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ParseError(path, f"cannot read: {exc.strerror or exc}") from None
+    history = History()
+    try:
+        body = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
+        return load_in_pieces(body, member="log_history", take=history.add), None, history
+    except NotInPieces:
+        pass
+    state, cut = _load_json(path, raw)
+    history = History()
+    if isinstance(state, dict) and isinstance(state.get("log_history"), list):
+        history.add(state["log_history"])
+        state = {**state, "log_history": []}
+    return state, cut, history
+
+
+def _load_json(path: Path, raw: bytes) -> tuple[Any, Cut | None]:
+    """The document, and where it was cut off if it was (see `partial_json`)."""
     if not raw.strip():
         raise ParseError(path, "empty file")
     if raw.startswith(_LFS_POINTER):
@@ -168,118 +173,45 @@ def _load_json(path: Path) -> tuple[Any, Cut | None]:
         raise ParseError(path, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def _step(value: Any) -> int | None:
-    """A usable step: a finite number that fits the frame's int64 steps; None for anything else."""
-    number = _number(value)
-    if number is None or not -(2.0**63) < number < 2.0**63:  # also False for NaN
-        return None
-    return int(number)
-
-
-def parse_trainer_state(path: Path) -> tuple[list[Record], dict[str, Any]]:
-    """The points of a `trainer_state.json` (as `(name, key, step, epoch, value, wall_time)` records, the name
-    not yet a metric: `_name_metrics` decides), and what it says about the training."""
-    state, cut = _load_json(path)
+def parse_trainer_state(path: Path) -> tuple[History, dict[str, Any]]:
+    """The points of a `trainer_state.json` (a `History`, whose tags `History.frame` names), and what it says
+    about the training."""
+    state, cut, history = _read_state(path)
     if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
         if cut is not None:
             raise ParseError(path, f"truncated after {cut.size} characters, before its `log_history`: nothing to read")
         raise ParseError(path, "no `log_history` list: not a Trainer state file")
-    if cut is not None and not state["log_history"]:
+    if cut is not None and not history.entries:
         raise ParseError(path, f"truncated after {cut.size} characters, inside its first `log_history` entry")
     meta: dict[str, Any] = {k: state[k] for k in _META_KEYS if state.get(k) is not None}
-    records: list[Record] = []
-    skipped = 0
-    for entry in state["log_history"]:
-        if not isinstance(entry, dict):
-            skipped += 1
-            continue
-        step = _step(entry.get("step"))
-        if step is None:
-            skipped += 1
-            continue
-        if _SUMMARY_KEYS & entry.keys() and "loss" not in entry:
-            meta["summary"] = {k: v for k, v in entry.items() if _number(v) is not None}
-            continue
-        skipped += _entry_records(entry, step, records)
+    if history.summary is not None:
+        meta["summary"] = history.summary
     _complete_meta(meta)
-    if skipped:
-        meta["skipped_entries"] = skipped
+    if history.skipped:
+        meta["skipped_entries"] = history.skipped
     if cut is not None:
-        meta["cut_off"] = _cut_message(cut, records, state)
-    return records, meta
+        meta["cut_off"] = _cut_message(cut, history, state)
+    return history, meta
 
 
-def _cut_message(cut: Cut, records: list[Record], state: dict[str, Any]) -> str:
+def _cut_message(cut: Cut, history: History, state: dict[str, Any]) -> str:
     """What a cut-off state file kept and lost."""
     entries = "entry" if cut.elements == 1 else "entries"
     if cut.member == "log_history":
         kept = f"the {cut.elements} complete `log_history` {entries}"
-        if records:
+        if len(history):
             reached = state.get("global_step")
-            of = f" of {reached}" if isinstance(reached, int) and reached > _last_step(records) else ""
-            kept += f" (up to step {_last_step(records)}{of})"
+            of = f" of {reached}" if isinstance(reached, int) and reached > history.last_step else ""
+            kept += f" (up to step {history.last_step}{of})"
         kept += " were kept; later entries and the keys after `log_history` are lost"
     else:
         kept = "every `log_history` entry was kept; the keys after it are lost"
-    read = ", ".join(f"{k}={state[k]}" for k in cut.keys if k != "log_history" and _number(state[k]) is not None)
+    read = ", ".join(f"{k}={state[k]}" for k in cut.keys if k != "log_history" and number(state[k]) is not None)
     return (
         f"truncated: the file is cut off after {cut.size} characters (a copy in progress, or a job killed while "
         f"saving): {kept} ({cut.lost} characters after the last complete one)"
         + (f"; read before the cut: {read}" if read else "")
     )
-
-
-def _name_metrics(records: list[Record]) -> tuple[list[Record], list[str]]:
-    """Records with their metric decided by the one naming rule (`metric_names.name_metrics`)."""
-    counts: dict[str, int] = {}
-    for record in records:
-        counts[record[0]] = counts.get(record[0], 0) + 1
-    naming = name_metrics(list(counts), points=list(counts.values()))
-    metric = dict(zip(counts, naming.metrics))
-    named = [(metric[r[0]], *r[1:]) for r in records]
-    _name_custom_eval_loss(named)
-    return named, naming.notes
-
-
-def _entry_records(entry: dict[str, Any], step: int, records: list[Record]) -> int:
-    """Append one log entry's scalars; return 1 if the entry had a value of the wrong type."""
-    epoch = _number(entry.get("epoch"))
-    epoch_value = epoch if epoch is not None else math.nan
-    is_eval = any(k.startswith("eval_") for k in entry)
-    bad = 0
-    for key, raw in entry.items():
-        if key in ("step", "epoch"):
-            continue
-        value = _number(raw)
-        if value is None:
-            bad = 1 if raw is not None and not isinstance(raw, (dict, list, str)) else bad
-            continue
-        if is_eval and key.startswith("eval_"):
-            tag = "eval/" + key[len("eval_") :]
-        elif key.startswith("eval_"):
-            continue
-        else:
-            tag = key if "/" in key else "train/" + key
-        records.append((tag, key, step, epoch_value, value, math.nan))
-    if epoch is not None and not is_eval:
-        records.append((EPOCH, "epoch", step, epoch_value, epoch, math.nan))
-    return bad
-
-
-def _name_custom_eval_loss(records: list[Record]) -> None:
-    """With named eval sets the Trainer logs `eval_<name>_loss`; if there is exactly one, it is the eval loss."""
-    if any(r[0] == EVAL_LOSS for r in records):
-        return
-    names = {r[0] for r in records if r[0].startswith("eval/") and r[0].endswith("_loss")}
-    if len(names) == 1:
-        only = names.pop()
-        records[:] = [(EVAL_LOSS, *r[1:]) if r[0] == only else r for r in records]
 
 
 def _complete_meta(meta: dict[str, Any]) -> None:
@@ -288,30 +220,29 @@ def _complete_meta(meta: dict[str, Any]) -> None:
         meta["steps_per_epoch"] = step / epoch
 
 
-def parse_trainer_log(path: Path) -> tuple[list[Record], dict[str, Any]]:
+def parse_trainer_log(path: Path) -> tuple[History, dict[str, Any]]:
     """LLaMA-Factory's `trainer_log.jsonl`: one JSON object a line with `current_steps`, `loss`, `lr`, `epoch`."""
     text = read_text(path)
-    records: list[Record] = []
+    entries: list[dict[str, Any]] = []
     meta: dict[str, Any] = {}
     bad_lines = 0
     lines = text.splitlines()
-    for number, line in enumerate(lines, 1):
+    for line_number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
-            if number == len(lines) and not text.endswith("\n"):
+            if line_number == len(lines) and not text.endswith("\n"):
                 meta["cut_off"] = "the last line is cut off (a run still writing, or one that stopped) and was "
-                meta["cut_off"] += f"skipped; every complete line was kept (up to step {_last_step(records)})"
             else:
                 bad_lines += 1
             continue
-        step = _step(entry.get("current_steps")) if isinstance(entry, dict) else None
+        step = usable_step(entry.get("current_steps")) if isinstance(entry, dict) else None
         if step is None:
             bad_lines += 1
             continue
-        total = _step(entry.get("total_steps"))
+        total = usable_step(entry.get("total_steps"))
         if total:
             meta["max_steps"] = total
         converted = {k: v for k, v in entry.items() if k not in ("current_steps", "total_steps")}
@@ -319,12 +250,17 @@ def parse_trainer_log(path: Path) -> tuple[list[Record], dict[str, Any]]:
             converted["learning_rate"] = converted.pop("lr")
         for key in ("percentage", "elapsed_time", "remaining_time"):
             converted.pop(key, None)
-        _entry_records(converted, step, records)
-    if not records:
+        converted["step"] = step
+        entries.append(converted)
+    history = History()
+    history.add(entries)
+    if not len(history):
         raise ParseError(path, "no log lines with `current_steps`: not a LLaMA-Factory trainer log")
+    if "cut_off" in meta:
+        meta["cut_off"] += f"skipped; every complete line was kept (up to step {history.last_step})"
     if bad_lines:
         meta["skipped_entries"] = bad_lines
-    return records, meta
+    return history, meta
 
 
 FORMATS = [TrainerOutput()]
