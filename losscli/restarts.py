@@ -94,14 +94,14 @@ def _resolve_block(block: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, t
     import numpy as np
 
     back = block[1:] < block[:-1]
-    segment = np.r_[0, np.cumsum(back)]  # a new segment where the step falls back
-    seg_first = np.flatnonzero(np.r_[True, back])
+    segment = np.concatenate(([0], np.cumsum(back)))  # a new segment where the step falls back
+    seg_first = np.flatnonzero(np.concatenate(([True], back)))
     later_min = np.minimum.accumulate(block[::-1])[::-1]
     # a point survives the resumes after it when every later segment starts above its step
-    limit = np.r_[later_min[seg_first[1:]], np.iinfo(np.int64).max]
+    limit = np.concatenate((later_min[seg_first[1:]], [np.iinfo(np.int64).max]))
     survives = block < limit[segment]
     # among survivors (a prefix of each segment, steps not falling), a step met again is a repeat
-    again = np.r_[False, (block[1:] == block[:-1]) & survives[:-1]]
+    again = np.concatenate(([False], (block[1:] == block[:-1]) & survives[:-1]))
     keep = survives & ~again
     kept_steps, kept_values = block[keep], values[keep]
     # the value kept at each dropped point's step (the first one logged at it), if any

@@ -34,6 +34,7 @@ SUMMARY_KEYS = frozenset(
     {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
 )
 _NUMBERS = frozenset({int, float})
+_GROUP = 8  # entries with the same keys worth converting as columns; fewer cost less one at a time
 _INT64 = 2.0**63
 
 
@@ -116,7 +117,7 @@ class History:
             chunk = entries[start:end]
             if keys[start] is None:  # not a dict
                 self.skipped += end - start
-            elif not self._add_same_keys(keys[start] or (), chunk, first + start):
+            elif end - start < _GROUP or not self._add_same_keys(keys[start] or (), chunk, first + start):
                 self._add_one_by_one(chunk, first + start)
 
     def _add_same_keys(self, keys: tuple[str, ...], chunk: list[dict[str, Any]], first: int) -> bool:
