@@ -177,8 +177,9 @@ def reader_function(reader: str, folder: Path):
                 accumulator.Reload()
                 tags = accumulator.Tags()
                 points += sum(len(accumulator.Scalars(t)) for t in tags["scalars"])
-                for tag in tags["tensors"]:
-                    points += len([float(tensor_util.make_ndarray(e.tensor_proto)) for e in accumulator.Tensors(tag)])
+                for tag in tags["tensors"]:  # the scalar ones (one number), not text or histograms
+                    arrays = [tensor_util.make_ndarray(e.tensor_proto) for e in accumulator.Tensors(tag)]
+                    points += len([float(a) for a in arrays if a.size == 1 and a.dtype.kind in "fiu"])
             return points, 0
 
     elif reader == "bytes":
