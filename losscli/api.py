@@ -28,6 +28,7 @@ from losscli.parsers.base import ReadOptions, Source
 if TYPE_CHECKING:
     from losscli.analysis.result import RunResult
     from losscli.analysis.settings import Settings
+    from losscli.config.record import RunConfig
     from losscli.frame import Run
 
 
@@ -46,7 +47,7 @@ def load(path: str | Path, *, read_options: ReadOptions | None = None, walk: Wal
 
     Unreadable runs raise `ParseError`; use `classify` to get them as error results instead.
     """
-    found = find_sources([path], options=walk)
+    found = find_sources([path], options=walk, read_options=read_options)
     runs: list[Run] = []
     for source, root in found.sources:
         runs.extend(_read(source, root, read_options or ReadOptions()))
@@ -62,6 +63,7 @@ def classify(
     jobs: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     display_points: int = 2000,
+    raw_config: bool = False,
 ) -> Outcome:
     """Find, read and judge every run under `paths`: `iter_results` collected, with the problems met."""
     outcome = Outcome()
@@ -79,6 +81,7 @@ def classify(
             on_progress=on_progress,
             on_problem=note,
             display_points=display_points,
+            raw_config=raw_config,
         )
     )
     return outcome
@@ -94,21 +97,24 @@ def iter_results(
     on_progress: Callable[[int, int], None] | None = None,
     on_problem: Callable[[Problem], None] | None = None,
     display_points: int = 2000,
+    raw_config: bool = False,
 ) -> Iterator[RunResult]:
     """Each run's result under `paths`, in walk order, as soon as it and every one before it are done.
 
     One job per core by default; the order never depends on the jobs. `on_problem` hears, in the same order,
     what the walk met (entries skipped, folders that could not be read); `on_progress(done, found)` after each
-    source. Each result carries its curves thinned to `display_points` for plots and sparklines (0: none).
+    source. Each result carries its curves thinned to `display_points` for plots and sparklines (0: none), and
+    its configuration (`losscli.config`; with `raw_config`, also everything read, by file).
     A path that does not exist raises `UsageError` at once, before anything is yielded."""
     from losscli.analysis.settings import Settings
 
-    items = walk_sources(paths, options=walk)  # checks the paths now, not at the first next()
+    items = walk_sources(paths, options=walk, read_options=read_options)  # checks the paths now
     judge = partial(
         _judge_located,
         settings=settings or Settings(),
         read_options=read_options or ReadOptions(),
         display_points=display_points,
+        raw_config=raw_config,
     )
     jobs = max(1, jobs or os.cpu_count() or 1)
     return _results(items, judge, jobs, on_progress, on_problem)
@@ -153,6 +159,55 @@ def _results(
         yield from out
 
 
+@dataclass(frozen=True)
+class ReadFailure:
+    """A source that could not be read, in `iter_runs`' stream: its name, path and format, and why."""
+
+    run: str
+    path: str
+    format: str
+    error: str
+
+
+def iter_runs(
+    paths: Iterable[str | Path],
+    *,
+    walk: WalkOptions | None = None,
+    read_options: ReadOptions | None = None,
+    jobs: int | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> Iterator[Run | ReadFailure]:
+    """Every run under `paths`, read into the frame (not judged), in walk order, each as soon as it and every one
+    before it are read; a source that cannot be read is a `ReadFailure` in its place. Memory does not grow with
+    the number of runs. A path that does not exist raises `UsageError` at once."""
+    from losscli.parallel import ordered_map
+
+    items = walk_sources(paths, options=walk, read_options=read_options)
+    read = partial(_read_located, read_options=read_options or ReadOptions())
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    for out in ordered_map(read, items, jobs=jobs, is_work=lambda i: not isinstance(i, Problem), on_crash=_lost):
+        if isinstance(out, Problem):
+            if on_problem:
+                on_problem(out)
+            continue
+        yield from out
+
+
+def _read_located(located: Located, *, read_options: ReadOptions) -> list[Run | ReadFailure]:
+    source, root = located
+    try:
+        return list(_read(source, root, read_options))
+    except Exception as exc:  # a reader's bug is one more unreadable run, as in `classify`
+        message = str(exc) if isinstance(exc, LossCliError) else f"{source.path}: could not be read ({exc!r})"
+        return [ReadFailure(run_label(source.path, root=root), str(source.path), source.format, message)]
+
+
+def _lost(located: Located, exc: BaseException) -> list[Run | ReadFailure]:
+    source, root = located
+    message = f"{source.path}: the process reading it stopped ({type(exc).__name__})"
+    return [ReadFailure(run_label(source.path, root=root), str(source.path), source.format, message)]
+
+
 def _crashed(located: Located, exc: BaseException) -> list[RunResult]:
     """The result of a source whose reading killed its process even when read alone."""
     from losscli.analysis.result import RunResult
@@ -163,41 +218,61 @@ def _crashed(located: Located, exc: BaseException) -> list[RunResult]:
 
 
 def _judge_located(
-    located: Located, *, settings: Settings, read_options: ReadOptions, display_points: int
+    located: Located, *, settings: Settings, read_options: ReadOptions, display_points: int, raw_config: bool
 ) -> list[RunResult]:
     source, root = located
-    return judge_source(source, root=root, settings=settings, read_options=read_options, display_points=display_points)
+    return judge_source(
+        source,
+        root=root,
+        settings=settings,
+        read_options=read_options,
+        display_points=display_points,
+        raw_config=raw_config,
+    )
+
+
+Reader = Callable[[Source, ReadOptions], list["Run"]]
 
 
 def judge_source(
-    source: Source, *, root: Path, settings: Settings, read_options: ReadOptions, display_points: int = 2000
+    source: Source,
+    *,
+    root: Path,
+    settings: Settings,
+    read_options: ReadOptions,
+    display_points: int = 2000,
+    read: Reader | None = None,
+    raw_config: bool = False,
 ) -> list[RunResult]:
     """Read one source and analyse each run in it; a failure becomes an error result, never an exception.
 
-    numpy's floating-point warnings (overflow on absurd values) are silenced: the library never prints."""
+    `read` reads the source's runs (its format's `read` by default; `losscli watch` gives what it has read of
+    files that grow). Reading includes each run's configuration (`losscli.config`), here, so that parallel workers
+    read it too. numpy's floating-point warnings (overflow on absurd values) are silenced: the library never
+    prints."""
     import numpy as np
 
     with np.errstate(all="ignore"):
-        return _judge_source(source, root, settings, read_options, display_points)
+        return _judge_source(source, root, settings, read_options, display_points, read, raw_config)
 
 
-def _non_finite_warnings(run: Run) -> list[str]:
-    """NaN and infinite losses are left out of the analysis: one warning that says how many, and where.
-
-    Only the losses: a NaN gradient norm is routine under fp16 loss scaling and changes nothing here."""
+def non_finite_losses(run: Run) -> tuple[int, list[str]]:
+    """How many train- and eval-loss values are NaN or infinite, and in which of those metrics."""
     import numpy as np
 
     cols = run.columns()
     bad = ~np.isfinite(cols.value) & np.isin(cols.metric, (TRAIN_LOSS, EVAL_LOSS))
-    if not bad.any():
-        return []
-    where = (run.meta.get("source_files") or [str(run.path)])[0]
-    metrics = " and ".join(sorted(set(cols.metric[bad])))
-    return [f"{where}: {int(bad.sum())} NaN or infinite values ({metrics}) were left out"]
+    return int(bad.sum()), sorted(set(cols.metric[bad])) if bad.any() else []
 
 
 def _judge_source(
-    source: Source, root: Path, settings: Settings, read_options: ReadOptions, display_points: int
+    source: Source,
+    root: Path,
+    settings: Settings,
+    read_options: ReadOptions,
+    display_points: int,
+    read: Reader | None,
+    raw_config: bool,
 ) -> list[RunResult]:
     from losscli.analysis.classify import analyze
     from losscli.analysis.result import RunResult
@@ -205,34 +280,62 @@ def _judge_source(
 
     label = run_label(source.path, root=root)
     try:
-        runs = _read(source, root, read_options)
-    except LossCliError as exc:
-        return [RunResult(label, str(source.path), source.format, None, error=str(exc))]
+        runs = _read(source, root, read_options) if read is None else _named(read(source, read_options), source, root)
     except Exception as exc:  # a reader bug must not take the other runs down
-        message = f"{source.path}: could not be read ({type(exc).__name__}: {exc})"
-        return [RunResult(label, str(source.path), source.format, None, error=message)]
+        if isinstance(exc, LossCliError):
+            message = str(exc)
+        else:
+            message = f"{source.path}: could not be read ({type(exc).__name__}: {exc})"
+        config, warnings = _configuration(source, raw=raw_config)
+        return [
+            RunResult(
+                label, str(source.path), source.format, None, error=message, warnings=tuple(warnings), config=config
+            )
+        ]
     results = []
     for run in runs:
+        config, config_warnings = _configuration(run, raw=raw_config)
         common: dict[str, Any] = {
             "run": run.name,
             "path": str(run.path),
             "format": run.format,
-            "warnings": (*run.warnings, *_non_finite_warnings(run)),
+            "warnings": (*run.warnings, *config_warnings),
             "notes": tuple(run.notes),
             "meta": _plain_meta(run.meta),
             "curves": display_curves(run, display_points) if display_points else {},
+            "config": config,
         }
         try:
-            results.append(RunResult(analysis=analyze(run, settings=settings), **common))
+            analysis = analyze(run, settings=settings)
         except Exception as exc:
             results.append(RunResult(analysis=None, error=f"{run.path}: analysis failed ({exc})", **common))
+            continue
+        common["warnings"] = (*run.warnings, *analysis.warnings, *config_warnings)
+        results.append(RunResult(analysis=analysis, **common))
     return results
 
 
+def _configuration(what: Run | Source, *, raw: bool) -> tuple[RunConfig | None, list[str]]:
+    """A run's configuration (or, for a source that could not be read, what the files around it state), with its
+    warnings; reading it never fails the run: an unexpected error is one warning."""
+    from losscli.config.build import run_config, source_config
+
+    try:
+        if isinstance(what, Source):
+            return source_config(what.path, fmt=what.format, files=what.files, raw=raw)
+        return run_config(what, raw=raw)
+    except Exception as exc:
+        return None, [f"{what.path}: the configuration around it could not be read ({type(exc).__name__}: {exc})"]
+
+
 def _read(source: Source, root: Path, read_options: ReadOptions) -> list[Run]:
+    return _named(get_format(source.format).read(source, read_options), source, root)
+
+
+def _named(runs: list[Run], source: Source, root: Path) -> list[Run]:
+    """Runs read from `source`, named by their path below `root` and checked (`log_checks`)."""
     from losscli.log_checks import check_run
 
-    runs = get_format(source.format).read(source, read_options)
     label = run_label(source.path, root=root)
     for run in runs:
         run.name = f"{label}:{run.name}" if len(runs) > 1 else label

@@ -3,8 +3,9 @@
 The walk visits folders in sorted name order, depth first. In each folder the formats are asked, in registry
 order, whether the folder itself holds runs (a TensorBoard log dir, a Trainer output folder, a wandb run folder);
 entries a claim uses are not visited again. Loose files left over are offered to each format by name and first
-bytes. Sub-folders are walked next, except hidden ones and dependency or cache folders (`node_modules`,
-`__pycache__`, `site-packages`, ...) unless `include_hidden` is set. Symbolic links to folders are followed once:
+bytes, except pickles and model weights (`NEVER_OPENED`), which are never opened. Sub-folders are walked next,
+except hidden ones and dependency or cache folders (`node_modules`, `__pycache__`, `site-packages`, ...) unless
+`include_hidden` is set. Symbolic links to folders are followed once:
 a folder already visited (same device and inode) is skipped, so link loops end.
 
 What the walk meets on the way is a `Problem`, in walk order with the runs: an entry it skips on purpose (a link
@@ -30,8 +31,11 @@ from typing import Any
 
 from losscli.errors import UsageError
 from losscli.parsers import all_formats
-from losscli.parsers.base import HEAD_BYTES, Format, Source
+from losscli.parsers.base import HEAD_BYTES, Format, ReadOptions, Source
 
+# Pickles and model weights are never opened, not even to look at their first bytes: a pickle runs code when
+# loaded, and no log is one (the Trainer's training_args.bin, pytorch_model.bin, checkpoints).
+NEVER_OPENED = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".safetensors")
 NOISE_DIRS = frozenset(
     {"node_modules", "__pycache__", "site-packages", ".git", "venv", ".venv", ".tox", ".ipynb_checkpoints"}
 )
@@ -66,10 +70,12 @@ class WalkOptions:
     formats: tuple[str, ...] = ()
 
 
-def find_sources(paths: Iterable[str | Path], *, options: WalkOptions | None = None) -> Found:
+def find_sources(
+    paths: Iterable[str | Path], *, options: WalkOptions | None = None, read_options: ReadOptions | None = None
+) -> Found:
     """Every run source under `paths`, deduplicated, in a deterministic order, with the problems met."""
     found = Found()
-    for item in walk(paths, options=options):
+    for item in walk(paths, options=options, read_options=read_options):
         if isinstance(item, Problem):
             (found.errors if item.error else found.warnings).append(item.message)
         else:
@@ -77,13 +83,16 @@ def find_sources(paths: Iterable[str | Path], *, options: WalkOptions | None = N
     return found
 
 
-def walk(paths: Iterable[str | Path], *, options: WalkOptions | None = None) -> Iterator[Problem | Located]:
+def walk(
+    paths: Iterable[str | Path], *, options: WalkOptions | None = None, read_options: ReadOptions | None = None
+) -> Iterator[Problem | Located]:
     """The run sources under `paths` and the problems met, in walk order, as they are found.
 
+    `read_options` that name table columns (`--step-col`, ...) make tables holding those columns runs too.
     Every path is checked before the walk starts: one that does not exist raises `UsageError` here, not
     half-way through the output."""
     roots = [Path(raw) for raw in paths]
-    return _walk_all(roots, [_mode(root) for root in roots], options or WalkOptions())
+    return _walk_all(roots, [_mode(root) for root in roots], options or WalkOptions(), read_options or ReadOptions())
 
 
 def _mode(root: Path) -> int:
@@ -93,15 +102,17 @@ def _mode(root: Path) -> int:
         raise UsageError(f"{root}: {exc.strerror or 'cannot be read'}") from None
 
 
-def _walk_all(roots: list[Path], modes: list[int], options: WalkOptions) -> Iterator[Problem | Located]:
+def _walk_all(
+    roots: list[Path], modes: list[int], options: WalkOptions, read: ReadOptions
+) -> Iterator[Problem | Located]:
     seen_dirs = _Seen()
     seen_sources = _Seen()
     formats = [f for f in all_formats() if not options.formats or f.name in options.formats]
     for root, mode in zip(roots, modes):
         if stat.S_ISDIR(mode):
-            items = _walk_folder(root, formats, options, seen_dirs)
+            items = _walk_folder(root, formats, options, seen_dirs, read)
         elif stat.S_ISREG(mode):
-            items = _named_file(root, formats)
+            items = _named_file(root, formats, read)
         else:
             items = iter([Problem(f"{root}: not a file or folder; skipped")])
         for item in items:
@@ -128,7 +139,7 @@ def _selected(path: Path, root: Path, options: WalkOptions) -> bool:
     return not any(fnmatch.fnmatch(c, pat) for pat in options.exclude for c in candidates)
 
 
-def _named_file(path: Path, formats: list[Format]) -> Iterator[Problem | Located]:
+def _named_file(path: Path, formats: list[Format], read: ReadOptions) -> Iterator[Problem | Located]:
     """A file named on the command line: the run its folder makes of it, else a loose file named with its
     folder (the root is the folder above its own)."""
     folder = path.parent
@@ -144,14 +155,14 @@ def _named_file(path: Path, formats: list[Format]) -> Iterator[Problem | Located
                 yield source, base
             return
     problems: list[Problem] = []
-    loose = _claim_loose_file(path, formats, problems, explicit=True)
+    loose = _claim_loose_file(path, formats, problems, explicit=True, read=read)
     yield from problems
     if loose is not None:
         yield loose, base
 
 
 def _walk_folder(
-    folder: Path, formats: list[Format], options: WalkOptions, seen_dirs: _Seen
+    folder: Path, formats: list[Format], options: WalkOptions, seen_dirs: _Seen, read: ReadOptions
 ) -> Iterator[Problem | Located]:
     stack = [folder]
     while stack:
@@ -175,10 +186,10 @@ def _walk_folder(
             used_files |= claim.used_files
             used_dirs |= claim.used_dirs
         for name in files:
-            if name in used_files:
+            if name in used_files or name.lower().endswith(NEVER_OPENED):
                 continue
             problems = []
-            loose = _claim_loose_file(current / name, formats, problems, explicit=False)
+            loose = _claim_loose_file(current / name, formats, problems, explicit=False, read=read)
             yield from problems
             if loose is not None:
                 yield loose, folder
@@ -267,8 +278,19 @@ def _list(folder: Path, seen_dirs: _Seen, problems: list[Problem]) -> tuple[list
     return sorted(files), sorted(dirs)
 
 
-def _claim_loose_file(path: Path, formats: list[Format], problems: list[Problem], explicit: bool) -> Source | None:
-    """Offer one file to each format; the first that recognises it gets it."""
+def recognise_file(path: Path, *, options: WalkOptions | None = None, read: ReadOptions | None = None) -> Source | None:
+    """The source a format makes of one loose file, as the walk would (None when no format takes it): for
+    `losscli watch`, which offers a file again when it grows."""
+    options = options or WalkOptions()
+    formats = [f for f in all_formats() if not options.formats or f.name in options.formats]
+    return _claim_loose_file(path, formats, [], False, read or ReadOptions())
+
+
+def _claim_loose_file(
+    path: Path, formats: list[Format], problems: list[Problem], explicit: bool, read: ReadOptions
+) -> Source | None:
+    """Offer one file to each format; the first that recognises it gets it. A file the user pointed at (named on
+    the command line, or met with table columns named) is then offered to `claim_chosen_file`."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(HEAD_BYTES)
@@ -283,6 +305,10 @@ def _claim_loose_file(path: Path, formats: list[Format], problems: list[Problem]
             return None
         if claimed:
             return Source(fmt.name, path, (path,))
+    if explicit or read.chosen_columns():
+        for fmt in formats:
+            if fmt.claim_chosen_file(path, head, named=explicit, options=read):
+                return Source(fmt.name, path, (path,))
     if explicit:
         problems.append(Problem(f"{path}: not a training log losscli can read; skipped"))
     return None

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from losscli.api import _read, run_label
+from losscli.api import _configuration, _read, run_label
 from losscli.discover import Located, Problem, WalkOptions, walk
 from losscli.errors import LossCliError
 from losscli.parallel import ordered_map
@@ -27,7 +27,7 @@ def describe(
 ) -> Iterator[dict[str, Any]]:
     """One item per run under `paths` (a dict of plain, printable values), in walk order, each as soon as it and
     every one before it are read; `on_problem` hears what the walk met, in the same order."""
-    items = walk(paths, options=walk_options)  # checks the paths now
+    items = walk(paths, options=walk_options, read_options=read_options)  # checks the paths now
     read = partial(_items, read_options=read_options or ReadOptions())
     return _described(items, read, max(1, jobs or os.cpu_count() or 1), on_problem)
 
@@ -74,6 +74,7 @@ def _items(located: Located, *, read_options: ReadOptions) -> list[dict[str, Any
         return [_error_item(source, root, message)]
     items = []
     for run in runs:
+        config, config_warnings = _configuration(run, raw=False)  # as `classify` reads it
         frame = run.scalars
         epochs = frame["epoch"].dropna()
         items.append(
@@ -86,9 +87,10 @@ def _items(located: Located, *, read_options: ReadOptions) -> list[dict[str, Any
                 "epochs": [_r(epochs.min()), _r(epochs.max())] if len(epochs) else None,
                 "files": run.meta.get("source_files") or [str(f) for f in source.files],
                 "checkpoints": run.meta.get("checkpoints", []),
-                "warnings": run.warnings,
+                "warnings": [*run.warnings, *config_warnings],
                 "notes": run.notes,
                 "error": None,
+                "config": config.to_record() if config else None,
             }
         )
     return items

@@ -100,6 +100,11 @@ def canonical_metric(tag: str) -> str:
     return tag
 
 
+def aliases(canonical: str) -> tuple[str, ...]:
+    """Every usual name of a canonical metric (itself first), as the rule above knows them."""
+    return tuple(name for name, metric in _ALIASES.items() if metric == canonical)
+
+
 def is_per_epoch(tag: str) -> bool:
     """Whether a name says it is an aggregate over an epoch (`train_loss_epoch`, `epoch_loss`), not a step."""
     return canonical_metric(tag) != EPOCH and bool(_PER_EPOCH.search(tag.strip().lower()))

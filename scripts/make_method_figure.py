@@ -61,7 +61,8 @@ def panel(fig: go.Figure, col: int, run, a) -> None:  # type: ignore[no-untyped-
         fig.add_vline(x=b.step, line={"color": "#999", "dash": "dash", "width": 1}, row=1, col=col)
         half = 0.35 * span
         color = "#d62728" if b.stepped else "#2ca02c"
-        for xs, level in (([b.step - half, b.step], b.before), ([b.step, b.step + half], b.after)):
+        read = b.step + (b.settle if b.view == "near" else 0.0)  # where the view reads both levels
+        for xs, level in (([b.step - half, read], b.before), ([read, read + half], b.after)):
             segment = go.Scatter(
                 x=xs, y=[level, level], mode="lines", line={"color": color, "width": 3}, showlegend=False
             )
@@ -74,7 +75,7 @@ def panel(fig: go.Figure, col: int, run, a) -> None:  # type: ignore[no-untyped-
             showarrow=False,
             row=1,
             col=col,
-            text=f"drop {b.drop:.3f}<br>z {b.z:.1f}, share {b.share:.0%}",
+            text=f"drop {b.drop:.3f} ({b.view})<br>z {b.z:.1f}, share {b.share:.0%}",
             font={"size": 11},
         )
 

@@ -2,7 +2,9 @@
 
 A curve is `level(epoch)` plus noise, sampled at `per_epoch` logged points per epoch. `drop` is the size of the
 step at each boundary; `slope` the fall inside an epoch (per epoch); shapes that are not a staircase (sawtooth,
-learning-rate restarts, spikes, early collapse) are built to be hard.
+learning-rate restarts, spikes, early collapse, wandering noise) are built to be hard; so are the staircases a
+person marks at a glance but a shared-slope fit misses (a drop spread over the first fifth of the epoch and then
+a slide; a run stopped soon after its only boundary, after an epoch that climbed and flattened).
 """
 
 from __future__ import annotations
@@ -25,8 +27,15 @@ class Curve:
     decay: float = 0.0  # smooth exponential fall by this much in all, with time constant `tau` epochs
     tau: float = 0.8
     noise: float = 0.05
-    noise_kind: str = "gauss"  # "spiky": gaussian plus rare large spikes; "wander": AR(1) noise, correlation 0.9
+    noise_kind: str = "gauss"  # "spiky": gaussian plus rare large spikes; "wander": AR(1) noise with correlation `phi`
+    phi: float = 0.9  # lag-1 correlation of "wander" noise (of the underlying steps, before `smoothing`)
     lag: float = 0.0  # fraction of an epoch over which each drop happens, after the boundary
+    # part of each drop that comes as a slower slide after the fast part, ending at `slide_until` (fraction of
+    # the epoch): a memorizing run without reshuffling falls fast for the first fifth of the epoch, then slides
+    slide: float = 0.0
+    slide_until: float = 0.6
+    climb: float = 0.0  # the loss climbs by this much over the first `climb_until` of epoch 1, then flattens
+    climb_until: float = 0.5
     smoothing: int = 1  # the logged value is the mean of this many underlying steps
     sawtooth: float = 0.0  # amplitude of a sawtooth whose period is not the epoch
     sawtooth_period: float = 0.37  # in epochs
@@ -44,10 +53,13 @@ def level(c: Curve, e: np.ndarray) -> np.ndarray:
     if c.decay:
         y = y - c.decay * (1 - np.exp(-e / c.tau))
     steps = k.copy()
-    if c.lag > 0:
-        ramp = np.clip(inside / c.lag, 0, 1)
-        steps = np.where(k >= 1, k - 1 + ramp, 0)
+    if c.lag > 0 or c.slide > 0:
+        fast = np.clip(inside / c.lag, 0, 1) if c.lag > 0 else np.ones_like(inside)
+        slow = np.clip((inside - c.lag) / (c.slide_until - c.lag), 0, 1) if c.slide > 0 else np.zeros_like(inside)
+        steps = np.where(k >= 1, k - 1 + (1 - c.slide) * fast + c.slide * slow, 0)
     y = y - c.drop * steps
+    if c.climb:
+        y = y + c.climb * np.clip(e / c.climb_until, 0, 1)
     if c.sawtooth:
         y = y + c.sawtooth * ((e / c.sawtooth_period) % 1.0)
     if c.restart:
@@ -68,9 +80,10 @@ def sample(c: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     y = level(c, e_fine) + rng.normal(0, c.noise * np.sqrt(c.smoothing), fine)
     if c.noise_kind == "wander":
         walk = np.zeros(fine)
-        shocks = rng.normal(0, c.noise * np.sqrt(c.smoothing) * np.sqrt(1 - 0.81), fine)
+        shocks = rng.normal(0, c.noise * np.sqrt(c.smoothing) * np.sqrt(1 - c.phi**2), fine)
+        walk[0] = rng.normal(0, c.noise * np.sqrt(c.smoothing))
         for i in range(1, fine):
-            walk[i] = 0.9 * walk[i - 1] + shocks[i]
+            walk[i] = c.phi * walk[i - 1] + shocks[i]
         y = level(c, e_fine) + walk
     if c.noise_kind == "spiky":
         spikes = rng.random(fine) < 0.02

@@ -11,7 +11,7 @@ from losscli.analysis import Settings, analyze
 
 
 def verdict(curve: Curve, **settings: float) -> str:
-    return analyze(make_run(curve), Settings(**settings)).verdict
+    return analyze(make_run(curve), settings=Settings(**settings)).verdict
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -21,7 +21,7 @@ def test_a_staircase_is_stepped(seed: int) -> None:
     assert [b.epoch for b in a.boundaries] == [1, 2, 3]
     for b in a.boundaries:
         assert b.drop == pytest.approx(0.3, abs=0.06)
-        assert b.stepped and b.share > 0.9
+        assert b.stepped and b.share > 0.8
     assert a.boundary_source == "logged epoch values"
     assert "drops of" in a.reason and "epoch 1, 2 and 3 boundaries" in a.reason
 
@@ -86,7 +86,9 @@ def test_without_epochs_the_period_is_inferred_only_for_a_staircase(seed: int) -
 
 
 def test_steps_per_epoch_setting_is_used_without_epoch_values() -> None:
-    a = analyze(make_run(Curve(drop=0.3, noise=0.05, per_epoch=40), with_epochs=False), Settings(steps_per_epoch=40))
+    a = analyze(
+        make_run(Curve(drop=0.3, noise=0.05, per_epoch=40), with_epochs=False), settings=Settings(steps_per_epoch=40)
+    )
     assert a.verdict == "stepped"
 
 
@@ -102,13 +104,16 @@ def test_too_few_points_per_epoch_is_inconclusive() -> None:
     assert a.verdict == "inconclusive"
 
 
-def test_real_staircase_and_eval_rise() -> None:
+def test_real_staircase_whose_eval_rise_starts_before_the_steps_is_not_memorization() -> None:
+    # The eval loss is lowest at step 200 (epoch 0.87) and rises from there; the train loss first steps at the
+    # epoch 2 boundary (step 461): a rise that starts before the steps is not the memorization pattern.
     [run] = losscli.load(corpus("ts-medimind-10ep"))
     a = analyze(run)
     assert a.verdict == "stepped"
+    assert [b.epoch for b in a.boundaries if b.stepped] == [2, 3, 4, 5, 6, 7, 8, 9]
     assert a.eval is not None and a.eval.rises
-    assert a.memorization
-    assert a.eval.best_epoch is not None and a.eval.best_epoch < 2
+    assert a.eval.best_step == 200 and a.eval.best_epoch is not None and a.eval.best_epoch < 1
+    assert not a.memorization
 
 
 def test_real_smooth_run() -> None:

@@ -39,7 +39,7 @@ def test_version() -> None:
 def test_help_lists_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("classify", "show", "report"):
+    for command in ("classify", "show", "report", "summary"):
         assert command in result.stdout
 
 
@@ -409,13 +409,14 @@ def _help_of(command: str) -> dict[str, str]:
 
 
 def test_every_command_shares_the_options_that_mean_the_same() -> None:
-    helps = {command: _help_of(command) for command in ("classify", "show", "report")}
+    helps = {command: _help_of(command) for command in ("classify", "show", "report", "summary")}
     for option in SHARED:
         texts = {command: helps[command].get(option) for command in helps}
         assert None not in texts.values(), (option, texts)
         assert len(set(texts.values())) == 1, texts  # word for word the same help
     for option in JUDGING:
-        assert helps["classify"][option] == helps["report"][option]
+        assert helps["classify"][option] == helps["report"][option] == helps["summary"][option]
+    assert helps["classify"]["--format"] == helps["summary"]["--format"]
 
 
 def test_help_names_the_paths_and_the_defaults_come_from_settings() -> None:
@@ -461,7 +462,9 @@ def test_library_functions_are_keyword_only_past_the_first_argument() -> None:
 
     import losscli
     import losscli.api
-    from losscli.report import html, machine, table
+    from losscli import tally
+    from losscli.config import build, derive, files, resolve
+    from losscli.report import html, machine, summary, table
 
     functions = [
         losscli.load,
@@ -477,6 +480,19 @@ def test_library_functions_are_keyword_only_past_the_first_argument() -> None:
         machine.write_csv,
         machine.write_records,
         table.render_table,
+        tally.group,
+        tally.splits,
+        tally.separation_p,
+        tally.value_of,
+        build.run_config,
+        build.source_config,
+        files.around,
+        files.training_folder,
+        derive.derive,
+        resolve.resolve,
+        summary.group_records,
+        summary.render_groups,
+        summary.render_splits,
     ]
     for function in functions:
         rest = list(inspect.signature(function).parameters.values())[1:]

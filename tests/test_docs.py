@@ -16,7 +16,7 @@ COMMANDS = sorted(app.commands)
 
 
 def test_the_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["classify", "report", "show"]
+    assert COMMANDS == ["classify", "export", "report", "show", "summary", "watch"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

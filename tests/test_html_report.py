@@ -92,9 +92,9 @@ def test_user_text_is_escaped_everywhere(page_html: str) -> None:
     assert SCRIPT_BREAK not in page_html and "<script>alert" not in page_html
     assert "&lt;img src=x onerror=alert(1)&gt;" in page_html
     assert "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in page_html
-    # every script element is one of ours: plotly.js, the page script, or JSON data
+    # every script element is one of ours: plotly.js, the page script, or JSON data (the runs', the timeline's)
     scripts = re.findall(r"<script\b[^>]*>", page_html)
-    assert set(scripts) <= {"<script>", '<script type="application/json" id="fig-0">'} | {
+    assert set(scripts) <= {"<script>", '<script type="application/json" id="timeline-fig">'} | {
         f'<script type="application/json" id="fig-{i}">' for i in range(100)
     }
 

@@ -72,12 +72,17 @@ class Sample:
     layout: str  # the file's path inside the case folder
     target: str  # what is passed to `losscli classify`, relative to the case folder
     format: str  # the format as the README lists it (trainer_log apart from trainer_state)
-    kind: str  # "json", "jsonl", "csv" or "binary": which type mutations apply
+    kind: str  # "json", "jsonl", "csv", "text" or "binary": which type mutations apply
     runs: int | None = 1  # records expected when the file is read; None: at least one
+    siblings: tuple[tuple[str, Path], ...] = ()  # intact files of the same run: (path in the case folder, source)
+    by_name: bool | None = None  # found by its name or folder (None: as its kind says)
+    step_key: str = "current_steps"  # the key a JSONL sample's lines keep their step in
 
     @property
     def known_name(self) -> bool:
         """Found by its name or its folder, not by content: damage can never make it unrecognisable."""
+        if self.by_name is not None:
+            return self.by_name
         return self.kind in ("json", "jsonl", "binary") or self.name == "lightning_csv"
 
 
@@ -106,6 +111,122 @@ def _wandb_samples() -> list[Sample]:
     ]
     assert len(samples) >= 4, f"expected the W&B run files of sample_logs/ and tests/data/wandb, found {files}"
     return samples
+
+
+def _mlflow_samples() -> list[Sample]:
+    """A run folder of the file store with one of its files damaged (a metric file, or `meta.yaml`), and the
+    SQLite store."""
+    run = _one("mlflow-file/mlruns/*/b101ecdefb694f9794998c39b0145916")
+    parts = ("meta.yaml", "metrics/loss", "metrics/epoch", "metrics/eval_loss", "params/num_train_epochs")
+    parts += ("tags/mlflow.runName",)
+
+    def folder(damaged: str) -> Sample:
+        siblings = tuple((f"mlruns/1/run/{p}", run / p) for p in parts if p != damaged)
+        return Sample(
+            f"mlflow_file:{damaged}",
+            run / damaged,
+            f"mlruns/1/run/{damaged}",
+            "mlruns/1/run",
+            "mlflow_file",
+            "text",
+            siblings=siblings,
+            by_name=True,
+        )
+
+    sqlite = SAMPLE_LOGS / "mlflow-sqlite" / "mlflow.db"
+    return [
+        folder("metrics/loss"),
+        folder("meta.yaml"),
+        Sample("mlflow_sqlite", sqlite, "mlflow.db", "mlflow.db", "mlflow_sqlite", "binary", runs=None),
+    ]
+
+
+def _console_and_other_trainer_samples() -> list[Sample]:
+    console = SAMPLE_LOGS / "console"
+    tune = SAMPLE_LOGS / "torchtune" / "stepped"
+    logs = sorted((tune / "logs").glob("log_*.txt"))
+    swift = SAMPLE_LOGS / "swift" / "hf-stepped" / "logging.jsonl"
+    public_swift = DATA / "other_trainers" / "swift" / "deepclima-r1" / "logging.jsonl"
+    return [
+        Sample(
+            "console", console / "hf-stepped-ddp-tee.log", "train.log", "train.log", "console", "text", by_name=False
+        ),
+        Sample(
+            "console:nan-filtered",
+            console / "hf-nan-filtered.log",
+            "slurm-1234.out",
+            "slurm-1234.out",
+            "console",
+            "text",
+            by_name=False,
+        ),
+        Sample(
+            "torchtune",
+            logs[-1],
+            f"run/logs/{logs[-1].name}",
+            "run",
+            "torchtune",
+            "text",
+            siblings=(("run/torchtune_config.yaml", tune / "torchtune_config.yaml"),),
+            by_name=True,
+        ),
+        Sample(
+            "torchtune:config",
+            tune / "torchtune_config.yaml",
+            "run/torchtune_config.yaml",
+            "run",
+            "torchtune",
+            "text",
+            siblings=((f"run/logs/{logs[0].name}", logs[0]),),
+            by_name=True,
+        ),
+        Sample(
+            "swift",
+            swift,
+            "run/logging.jsonl",
+            "run/logging.jsonl",
+            "swift",
+            "jsonl",
+            by_name=False,
+            step_key="global_step/max_steps",
+        ),
+        Sample(
+            "swift:closing-line",
+            public_swift,
+            "run/logging.jsonl",
+            "run/logging.jsonl",
+            "swift",
+            "jsonl",
+            by_name=False,
+            step_key="global_step/max_steps",
+        ),
+    ]
+
+
+def _table_samples() -> list[Sample]:
+    tables = DATA / "tables"
+    return [
+        Sample("loss_table", tables / "loss_table.csv", "losses.csv", "losses.csv", "loss_table", "csv"),
+        Sample(
+            "loss_table:jsonl",
+            tables / "loss_table.jsonl",
+            "losses.jsonl",
+            "losses.jsonl",
+            "loss_table",
+            "jsonl",
+            by_name=False,
+            step_key="step",
+        ),
+        Sample(
+            "loss_table:parquet",
+            tables / "loss_table.parquet",
+            "losses.parquet",
+            "losses.parquet",
+            "loss_table",
+            "binary",
+            by_name=False,
+        ),
+    ]
 
 
 _EVENT_FILE = _one("hf-stepped/runs/*/events.out.tfevents.*")
@@ -177,6 +298,7 @@ SAMPLES = [
         "csv",
     ),
 ]
+SAMPLES += [*_mlflow_samples(), *_console_and_other_trainer_samples(), *_table_samples()]
 FORMATS = sorted({s.format for s in SAMPLES})
 ORIGINAL = {s.name: s.source.read_bytes() for s in SAMPLES}
 
@@ -192,7 +314,7 @@ def _param(sample: Sample) -> Any:
 
 ALL = [_param(s) for s in SAMPLES]
 FIRST_OF_EACH_FORMAT = [_param(next(s for s in SAMPLES if s.format == f)) for f in FORMATS]
-BY_KIND = {kind: [_param(s) for s in SAMPLES if s.kind == kind] for kind in ("json", "jsonl", "csv")}
+BY_KIND = {kind: [_param(s) for s in SAMPLES if s.kind == kind] for kind in ("json", "jsonl", "csv", "text")}
 
 # How a format's cases are shared among the kinds of damage that apply to its files (each row sums to 1, with
 # the fixed foreign-file cases on top).
@@ -208,6 +330,7 @@ SHARES = {
     },
     "jsonl": {"truncated": 0.15, "bit_flips": 0.15, "junk": 0.15, "random_binary": 0.05, "jsonl_wrong_types": 0.5},
     "csv": {"truncated": 0.15, "bit_flips": 0.15, "junk": 0.15, "random_binary": 0.05, "csv_wrong_types": 0.5},
+    "text": {"truncated": 0.15, "bit_flips": 0.15, "junk": 0.15, "random_binary": 0.05, "text_lines": 0.5},
 }
 
 
@@ -269,6 +392,9 @@ def place(sample: Sample, data: bytes) -> tuple[Path, Path, Path]:
     path = folder / sample.layout
     path.parent.mkdir(parents=True)
     path.write_bytes(data)
+    for layout, source in sample.siblings:
+        (folder / layout).parent.mkdir(parents=True, exist_ok=True)
+        (folder / layout).write_bytes(source.read_bytes())
     return folder, path, folder / sample.target
 
 
@@ -612,13 +738,14 @@ def test_json_values_and_steps(sample: Sample) -> None:
 
 @pytest.mark.parametrize("sample", BY_KIND["jsonl"])
 def test_jsonl_wrong_types_and_lines(sample: Sample) -> None:
-    """trainer_log.jsonl: wrong types in some lines, steps broken, lines cut, doubled or junk."""
+    """JSONL logs (trainer_log.jsonl, ms-swift's logging.jsonl, loss tables): wrong types in some lines, steps
+    broken, lines cut, doubled or junk."""
 
     def case(data: st.DataObject) -> None:
         entries = [json.loads(line) for line in original(sample).decode().splitlines() if line.strip()]
         target = data.draw(st.integers(0, len(entries) - 1), "line")
         entries[target] = damage_json(data, entries[target])
-        entries = step_damage(data, entries, "current_steps")
+        entries = step_damage(data, entries, sample.step_key)
         lines = [json.dumps(e, allow_nan=True) for e in entries]
         op = data.draw(st.sampled_from(["none", "cut-last", "junk-line", "blank-lines", "crlf"]), "line op")
         if op == "cut-last":
@@ -632,6 +759,48 @@ def test_jsonl_wrong_types_and_lines(sample: Sample) -> None:
         run_case("jsonl_wrong_types", sample, text.encode(), *_strict(data))
 
     explore(sample, "jsonl_wrong_types", case)
+
+
+# --- line damage: text logs ---------------------------------------------------------------------------------
+
+TOKEN_SEPARATORS = re.compile(r"([\s:,{}'\"|=\r])")
+
+
+@pytest.mark.parametrize("sample", BY_KIND["text"])
+def test_text_lines_damaged(sample: Sample) -> None:
+    """Console logs, DiskLogger files, MLflow metric files and YAML: lines dropped, doubled, swapped or cut,
+    values replaced by junk, stray ANSI codes and carriage returns."""
+    lines = original(sample).decode("utf-8", errors="replace").split("\n")
+
+    def case(data: st.DataObject) -> None:
+        out = list(lines)
+        for _ in range(data.draw(st.integers(1, 4), "how many")):
+            op = data.draw(st.sampled_from(["drop", "double", "cut", "token", "swap", "ansi", "cr", "blank"]))
+            i = data.draw(st.integers(0, max(0, len(out) - 1)), "line")
+            if not out:
+                break
+            if op == "drop":
+                del out[i]
+            elif op == "double":
+                out[i:i] = [out[i]] * data.draw(st.integers(1, 3))
+            elif op == "cut":
+                out[i] = out[i][: data.draw(st.integers(0, len(out[i])))]
+            elif op == "token":
+                parts = TOKEN_SEPARATORS.split(out[i])
+                words = [j for j, part in enumerate(parts) if part and not TOKEN_SEPARATORS.fullmatch(part)]
+                if words:
+                    parts[data.draw(st.sampled_from(words))] = data.draw(CELLS, "value")
+                    out[i] = "".join(parts)
+            elif op == "swap":
+                j = data.draw(st.integers(0, len(out) - 1))
+                out[i], out[j] = out[j], out[i]
+            else:
+                at = data.draw(st.integers(0, len(out[i])))
+                insert = {"ansi": "\x1b[A", "cr": "\r", "blank": "\n"}[op]
+                out[i] = out[i][:at] + insert + out[i][at:]
+        run_case("text_lines", sample, "\n".join(out).encode("utf-8", errors="replace"), *_strict(data))
+
+    explore(sample, "text_lines", case)
 
 
 # --- type damage: CSV ---------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Three ways must agree on every log, real or made up: the file read in pieces (`json_pieces`, cut every few
 bytes here) and converted column by column (`trainer_history.History`), the whole document read at once, and the
-per-point pipeline the reader used before (each entry by `entry_records`, then the naming and restart rules on the
-points), which is written out here as the reference.
+per-point pipeline every other reader of Trainer dicts uses (each entry by `trainer_dicts.entry_records`, then
+`name_trainer_records` and the restart rule on the points), as the reference.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 import losscli
 from losscli.frame import COLUMNS, TRAIN_LOSS, columns_from_records
-from losscli.metric_names import name_metrics
 from losscli.parsers import json_pieces, trainer_history
-from losscli.parsers.trainer_history import History, entry_records, is_summary, usable_step
+from losscli.parsers.records import usable_step
+from losscli.parsers.trainer_dicts import entry_records, is_summary, name_trainer_records
+from losscli.parsers.trainer_history import History
 from losscli.restarts import resolve_restarts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,21 +37,11 @@ def reference(entries: list) -> tuple[list[tuple], list[str], int]:
         step = usable_step(entry.get("step")) if isinstance(entry, dict) else None
         if step is None:
             skipped += 1
-        elif not is_summary(entry.keys()):
+        elif not is_summary(entry):
             skipped += entry_records(entry, step, records)
-    counts: dict[str, int] = {}
-    for record in records:
-        counts[record[0]] = counts.get(record[0], 0) + 1
-    naming = name_metrics(list(counts), points=list(counts.values()))
-    metric = dict(zip(counts, naming.metrics))
-    named = [(metric[r[0]], *r[1:]) for r in records]
-    if not any(r[0] == "eval/loss" for r in named):
-        losses = {r[0] for r in named if r[0].startswith("eval/") and r[0].endswith("_loss")}
-        if len(losses) == 1:
-            only = losses.pop()
-            named = [("eval/loss", *r[1:]) if r[0] == only else r for r in named]
+    named, notes = name_trainer_records(records)
     columns, _ = resolve_restarts(columns_from_records(named))
-    return rows(columns), naming.notes, skipped
+    return rows(columns), notes, skipped
 
 
 def rows(columns) -> list[tuple]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -171,14 +172,23 @@ def test_unusable_state_files_raise_one_clear_error(tmp_path: Path, content: byt
     assert "\n" not in str(info.value)
 
 
-def test_lightning_metrics_csv_epoch_index_becomes_progress() -> None:
-    [run] = losscli.load(corpus("lt-slm-20ep"))
+def test_lightning_metrics_csv_epoch_index_becomes_progress(tmp_path: Path) -> None:
+    # where Lightning's CSVLogger writes it: lightning_logs/version_N/metrics.csv
+    version = tmp_path / "lightning_logs" / "version_0"
+    version.mkdir(parents=True)
+    shutil.copy(corpus("lt-slm-20ep") / "metrics.csv", version)
+    [run] = losscli.load(version / "metrics.csv")
     assert run.format == "lightning_csv"
     loss = run.metric(TRAIN_LOSS)
     assert len(loss) > 100
     epochs = loss["epoch"].to_numpy()
     assert (epochs[1:] >= epochs[:-1]).all()
     assert 0 < epochs[0] < 1 and epochs[-1] > 19
+    # the same file anywhere else is a loss table, whose 0-based epoch index is read the same way
+    [table] = losscli.load(corpus("lt-slm-20ep") / "metrics.csv")
+    assert table.format == "loss_table"
+    assert table.metric(TRAIN_LOSS)["epoch"].tolist() == loss["epoch"].tolist()
+    assert any("0-based epoch index" in note for note in table.notes)
 
 
 def test_tensorboard_download_csv_takes_its_tag_from_the_file_name(tmp_path: Path) -> None:

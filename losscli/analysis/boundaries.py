@@ -18,7 +18,7 @@ FROM_EPOCHS = "logged epoch values"
 FROM_META = "steps per epoch from the log's settings"
 FROM_USER = "--steps-per-epoch"
 FROM_CURVE = "inferred from recurring drops"
-MAX_BOUNDARIES = 10_000  # more epoch boundaries than any run has: the epoch or step values are damaged
+MAX_BOUNDARIES = 10_000  # safety: more epoch boundaries than any run has; the epoch or step values are damaged
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,14 @@ class Boundaries:
     covered: float | None = None  # epochs the run covers, when the epoch values say it
 
 
-def from_epoch_values(steps: np.ndarray, epochs: np.ndarray) -> Boundaries | None:
-    """Boundaries from (step, epoch) pairs of every row that logged an epoch."""
+def from_epoch_values(steps: np.ndarray, epochs: np.ndarray, *, spike_factor: float) -> Boundaries | None:
+    """Boundaries from (step, epoch) pairs of every row that logged an epoch; None when they do not advance."""
     ok = np.isfinite(epochs)
     if ok.sum() < 2:
         return None
     s, e = steps[ok].astype(np.float64), epochs[ok]
     order = np.argsort(s, kind="stable")
-    s, e = s[order], np.maximum.accumulate(_without_spikes(e[order]))  # epochs never go back
+    s, e = s[order], np.maximum.accumulate(_without_spikes(e[order], spike_factor))  # epochs never go back
     if e[-1] <= e[0] or e[-1] - e[0] > MAX_BOUNDARIES:
         return None
     if _is_epoch_index(e):
@@ -58,9 +58,10 @@ def from_epoch_values(steps: np.ndarray, epochs: np.ndarray) -> Boundaries | Non
     return Boundaries(out, FROM_EPOCHS, float(per_epoch), int(ks[0]) if len(ks) else 1, float(e[-1]))
 
 
-def _without_spikes(e: np.ndarray) -> np.ndarray:
+def _without_spikes(e: np.ndarray, factor: float) -> np.ndarray:
     """Epoch values with lone spikes (a stray or damaged value far above its neighbours) lowered to the
-    higher neighbour: epochs rise steadily with the step; a jump of ten usual ones that falls back is damage.
+    higher neighbour: epochs rise steadily with the step; a jump of `factor` usual ones (and at least one epoch)
+    that falls back is damage.
     """
     if len(e) < 3:
         return e
@@ -69,7 +70,7 @@ def _without_spikes(e: np.ndarray) -> np.ndarray:
     nxt[-1] = prev[-1]  # the last value has only a neighbour before it
     prev[0] = nxt[0]
     ceiling = np.maximum(prev, nxt)
-    spike = e - ceiling > max(1.0, 10 * usual)
+    spike = e - ceiling > max(1.0, factor * usual)
     return np.where(spike, ceiling, e) if spike.any() else e
 
 
@@ -81,7 +82,8 @@ def _snap(value: float) -> float:
 
 
 def _is_epoch_index(e: np.ndarray) -> bool:
-    """Hand-written loops often log the 0-based epoch index (0, 0, ..., 1, 1, ...) instead of progress."""
+    """Hand-written loops often log the 0-based epoch index (0, 0, ..., 1, 1, ...) instead of progress: whole
+    numbers, each repeated (on average at least twice; progress repeats a value only where logging is sparse)."""
     return bool(np.all(e == np.floor(e))) and len(np.unique(e)) * 2 <= len(e)
 
 
@@ -95,8 +97,10 @@ def _from_epoch_index(s: np.ndarray, e: np.ndarray) -> Boundaries:
     return Boundaries(steps, FROM_EPOCHS + " (epoch index)", per_epoch, int(ks[0]) if len(ks) else 1, covered)
 
 
-def from_steps_per_epoch(steps_per_epoch: float, last_step: float, source: str) -> Boundaries | None:
+def from_steps_per_epoch(steps_per_epoch: float, *, last_step: float, source: str) -> Boundaries | None:
     if not steps_per_epoch or not math.isfinite(steps_per_epoch) or steps_per_epoch <= 0:
+        return None
+    if not math.isfinite(last_step) or last_step // steps_per_epoch > MAX_BOUNDARIES:
         return None
     count = int(last_step // steps_per_epoch)
     if count > MAX_BOUNDARIES:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from losscli.analysis.evidence import Measurement, _ratio
-from losscli.analysis.fits import normal_equivalent, robust_lstsq
+from losscli.analysis.evidence import LEVELS, Measurement
+from losscli.analysis.fits import Trend, normal_equivalent, robust_lstsq
+from losscli.analysis.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,16 +30,17 @@ class LevelModel:
 
 
 def epoch_level_model(
-    x: np.ndarray, y: np.ndarray, boundaries: np.ndarray, epoch_len: float, settle: float
+    x: np.ndarray, y: np.ndarray, *, boundaries: np.ndarray, epoch_len: float, settle: float, settings: Settings
 ) -> LevelModel | None:
     """Fit the epoch-level model and compare it with a smooth curve of as many parameters; None when it cannot
-    be fitted (fewer than three epochs, or fewer than three points an epoch).
+    be fitted (fewer than three epochs, or fewer than `min_points_per_level` points in a typical epoch).
 
     Points in the first `settle` steps of an epoch are left out: a drop may still be under way there, and a
     logged value whose averaging interval straddles the boundary mixes both epochs."""
+    trend = Trend(huber_k=settings.huber_k, max_autocorrelation=settings.max_autocorrelation)
     epoch = np.searchsorted(boundaries, x, side="left")  # a point exactly at a boundary ends the epoch before
-    if np.median(np.unique(epoch, return_counts=True)[1]) < 3:
-        return None  # with fewer than three points an epoch the slope inside epochs cannot be told from steps
+    if np.median(np.unique(epoch, return_counts=True)[1]) < settings.min_points_per_level:
+        return None  # with too few points an epoch the slope inside epochs cannot be told from steps
     previous = np.r_[-np.inf, boundaries][epoch]
     settled = x - previous >= settle * (1 - 1e-9)
     x, y, epoch = x[settled], y[settled], epoch[settled]
@@ -53,10 +55,11 @@ def epoch_level_model(
     design[np.arange(len(x)), [column[k] for k in epoch]] = 1.0
     design[:, -2] = position
     design[:, -1] = position * age  # the slope inside epochs may change over the run (a curve that flattens)
-    dof = len(x) - design.shape[1]
-    if dof < 3:
-        return None
-    coef, cov, sigma = robust_lstsq(design, y)
+    if len(x) - design.shape[1] < 3:
+        return None  # numerical: too few points left to estimate the noise
+    fit = robust_lstsq(design, y, trend=trend)
+    coef, cov, sigma = fit.coef, fit.cov, fit.sigma
+    dof = max(len(x) / fit.inflation - design.shape[1], 1.0)  # fewer when residuals move together
     drops = []
     for k_prev, k_next in zip(present[:-1], present[1:]):
         if k_next != k_prev + 1:
@@ -72,28 +75,29 @@ def epoch_level_model(
         var = float(weights @ cov @ weights)
         se = math.sqrt(var) if var > 0 and np.isfinite(var) else math.inf
         share = drop / (drop + max(-slope, 0.0)) if drop > 0 else 0.0
-        drops.append(
-            Measurement(
-                at=float(boundaries[k_prev]),
-                before=before,
-                after=after,
-                drop=drop,
-                z=_ratio(drop, sigma),
-                t=normal_equivalent(_ratio(drop, se), dof),
-                share=share,
-                fit=None,
-            )
+        found = Measurement(
+            at=float(boundaries[k_prev]),
+            before=before,
+            after=after,
+            drop=drop,
+            z=drop / sigma,
+            t=normal_equivalent(drop / se, dof=dof),
+            share=share,
+            view=LEVELS,
+            settle=settle,
         )
-    return LevelModel(drops, _advantage(x, y, design, sigma))
+        if all(map(math.isfinite, (before, after, drop, found.z, found.t))):
+            drops.append(found)
+    return LevelModel(drops, _advantage(x, y, design, sigma, trend))
 
 
-def _advantage(x: np.ndarray, y: np.ndarray, design: np.ndarray, sigma: float) -> float:
+def _advantage(x: np.ndarray, y: np.ndarray, design: np.ndarray, sigma: float, trend: Trend) -> float:
     """BIC of a smooth curve (Legendre polynomial with as many parameters) minus that of the staircase.
 
     Same number of parameters, so the penalty cancels: n * ln(noise_smooth^2 / noise_staircase^2)."""
     u = 2 * (x - x[0]) / max(x[-1] - x[0], 1e-12) - 1
     smooth = np.polynomial.legendre.legvander(u, design.shape[1] - 1)
-    _, _, sigma_smooth = robust_lstsq(smooth, y)
+    sigma_smooth = robust_lstsq(smooth, y, trend=trend).sigma
     if not (sigma > 0 and sigma_smooth > 0):
         return 0.0
     return float(len(y) * math.log(sigma_smooth**2 / sigma**2))

@@ -1,11 +1,27 @@
-"""Measure the drop at each epoch boundary, and the same quantity mid-epoch as a control.
+"""Measure the drop at an epoch boundary, from more than one view, and the same quantity mid-epoch as a control.
 
-At a boundary at step b, with E steps per epoch, a robust segmented curve (`fits.fit_step`) is fitted to the
-epoch before and the epoch after, each less its first `lag` (where the previous drop may still be under way, and
-where a logged average straddles the boundary) and its last `lead` (where logging blurs the boundary). Its two
-sides read at b differ by the drop. The same measurement in the middle of each epoch, where nothing should
-happen, is the placebo: a curve whose "drops" at boundaries are no larger than mid-epoch (a sawtooth of another
-period, noise that wanders) is not a staircase.
+A person marks a boundary by reading two levels off the plot, just before it and just after the drop has
+settled, and comparing their difference with the drift inside the neighbouring epochs. Three views measure that:
+
+- `epochs`: the whole epoch on each side (less the first `lag` of each, where a drop may still be under way and
+  a logged average straddles the boundary, and the last `lead`, where logging blurs it), one robust segmented
+  fit read at the boundary. The most precise view when the trend inside epochs is simple.
+- `near`: the half epochs next to the boundary, a line on each side (one shared slope unless the data show two),
+  read where the settling time ends, with the line before the boundary carried over the gap: what the eye does.
+  It sees drops whose epochs curve in a way no single trend over two epochs fits (the loss slides after each
+  drop and then flattens), and it is measured twice: after `lag`, and after `max_lag` for drops that take up to
+  a fifth of an epoch to settle.
+
+`share` is the drop as a part of the epoch-to-epoch decrease: the median of the epoch before minus that of the
+epoch after, over the same positions in the epoch (1 when all of the decrease happens at the boundary).
+
+The same measurement in the middle of each epoch, where nothing should happen, is the placebo: with the near
+view's windows on both sides, like for like. Drops compare with it as effect sizes (z, in noise widths), which do
+not grow with the number of points: a curve whose "drops" at boundaries are no larger than mid-epoch (a sawtooth
+of another period, noise that wanders) is not a staircase.
+
+A measurement that is not finite (a fit that overflowed) is no measurement: `measure` returns None for it, as
+for a side with too few points.
 """
 
 from __future__ import annotations
@@ -15,117 +31,128 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from losscli.analysis.fits import StepFit, fit_step, normal_equivalent
+from losscli.analysis.fits import StepFit, Trend, fit_step, normal_equivalent
 from losscli.analysis.settings import Settings
+
+EPOCHS = "epochs"
+NEAR = "near"
+LEVELS = "levels"  # from the whole-run model of epoch levels (epoch_levels.py)
+
+
+@dataclass(frozen=True)
+class View:
+    """Where a boundary is measured from: each side reaches `reach` steps from it, the first `settle` steps after
+    it and the last `lead` before it are left out; `local` views fit lines and read at the end of the settling."""
+
+    name: str
+    reach: float
+    settle: float
+    lead: float
+    local: bool
 
 
 @dataclass(frozen=True)
 class Measurement:
-    at: float
+    at: float  # the boundary's step
     before: float
     after: float
     drop: float
     z: float
     t: float
     share: float
-    fit: StepFit | None  # None when measured from epoch levels (sparse logging)
+    view: str
+    settle: float  # steps after the boundary the view left out
+    fit: StepFit | None = None  # None when measured from epoch levels (sparse logging)
 
     @property
     def relative_drop(self) -> float:
         return self.drop / abs(self.before) if self.before else math.inf
 
 
-def settling(epoch_len: float, interval: float, settings: Settings) -> float:
-    """Steps after a boundary left out of the fits: the `lag`, and at least one logging interval, since a logged
-    value that averages the steps since the last log mixes both sides when its interval straddles the boundary."""
-    return max(settings.lag * epoch_len, interval * (1 - 1e-9))
+def views(epoch_len: float, *, interval: float, settings: Settings) -> list[View]:
+    """The views a boundary is measured from. Settling lasts at least one logging interval: a logged value that
+    averages the steps since the last log mixes both sides when its interval straddles the boundary."""
+    lead = settings.lead * epoch_len
+    settle = max(settings.lag * epoch_len, interval * (1 - 1e-9))
+    longer = max(settings.max_lag * epoch_len, 2 * interval * (1 - 1e-9))
+    near = settings.near_width * epoch_len
+    out = [View(EPOCHS, epoch_len, settle, lead, False), View(NEAR, near, settle, lead, True)]
+    if longer > settle * (1 + 1e-6) and longer < near - lead:
+        out.append(View(NEAR, near, longer, lead, True))
+    return out
+
+
+def trend_of(view: View, *, settings: Settings) -> Trend:
+    return Trend(
+        curvature=not view.local,
+        term_t=settings.trend_term_t,
+        huber_k=settings.huber_k,
+        max_autocorrelation=settings.max_autocorrelation,
+    )
 
 
 def measure(
-    x: np.ndarray,
-    y: np.ndarray,
-    at: float,
-    epoch_len: float,
-    settings: Settings,
-    half_only: bool = False,
-    settle: float | None = None,
+    x: np.ndarray, y: np.ndarray, *, at: float, view: View, epoch_len: float, settings: Settings, share: bool = True
 ) -> Measurement | None:
-    """The drop at step `at`, or None when either side has too few points to fit."""
+    """The drop at step `at` seen from `view`, or None when a side has too few points or the fit is not finite."""
+    left = _between(x, at - view.reach + view.settle, at - view.lead)
+    right = _between(x, at + view.settle, at + view.reach - view.lead)
     need = settings.min_points_per_side
-    width = 0.5 * epoch_len if half_only else epoch_len
-    lag = settings.lag * epoch_len if settle is None else settle
-    lead = settings.lead * epoch_len
-    # Each side is one epoch, less the settling time after its start and the blur before its end.
-    left_mask = (x > at - width + (0 if half_only else lag)) & (x <= at - lead)
-    right_mask = (x > at + lag) & (x <= at + width - (0 if half_only else lead))
-    if min(int(left_mask.sum()), int(right_mask.sum())) < need:
+    if left.stop - left.start < need or right.stop - right.start < need:
         return None
-    fit = fit_step(x[left_mask] - at, y[left_mask], x[right_mask] - at, y[right_mask], epoch_len)
+    read_at = at + view.settle if view.local else at
+    fit = fit_step(
+        x[left] - read_at,
+        y[left],
+        x[right] - read_at,
+        y[right],
+        scale=epoch_len,
+        trend=trend_of(view, settings=settings),
+    )
     drop = -fit.change
-    z = _ratio(drop, fit.sigma)
-    t = normal_equivalent(_ratio(drop, fit.change_se), fit.dof)
-    gradual = -(fit.slope_before + fit.slope_after) / 2 * epoch_len
-    share = drop / (drop + max(gradual, 0.0)) if drop > 0 else 0.0
-    return Measurement(at, fit.before, fit.after, drop, z, t, share, fit)
+    z = drop / fit.sigma
+    t = normal_equivalent(drop / fit.change_se, dof=fit.dof)
+    part = _share(x, y, at=at, drop=drop, epoch_len=epoch_len, view=view) if share else 0.0
+    found = Measurement(at, fit.before, fit.after, drop, z, t, part, view.name, view.settle, fit)
+    return found if all(map(math.isfinite, (found.before, found.after, drop, z, t, part))) else None
 
 
-def _ratio(value: float, scale: float) -> float:
-    if scale > 0:
-        return value / scale
-    return math.copysign(math.inf, value) if value else 0.0
+def _between(x: np.ndarray, low: float, high: float) -> slice:
+    """The points with low < x <= high (x is in step order)."""
+    return slice(int(np.searchsorted(x, low, "right")), int(np.searchsorted(x, high, "right")))
 
 
-def placebo_ts(
-    x: np.ndarray,
-    y: np.ndarray,
-    boundaries: np.ndarray,
-    epoch_len: float,
-    settings: Settings,
-    settle: float | None = None,
-) -> list[float]:
-    """The drop's t-value measured in the middle of every epoch the run covers fully."""
+def _share(x: np.ndarray, y: np.ndarray, *, at: float, drop: float, epoch_len: float, view: View) -> float:
+    """The drop as a part of the epoch-to-epoch decrease, over the positions both epochs cover after settling."""
+    if not drop > 0:
+        return 0.0
+    first = max(view.settle, x[0] - (at - epoch_len))
+    last = min(epoch_len - view.lead, x[-1] - at)
+    before = y[_between(x, at - epoch_len + first, at - epoch_len + last)]
+    after = y[_between(x, at + first, at + last)]
+    if len(before) < 2 or len(after) < 2:
+        return 0.0
+    decrease = float(np.median(before) - np.median(after))
+    return 1.0 if decrease <= drop else drop / decrease
+
+
+def placebo_level(
+    x: np.ndarray, y: np.ndarray, *, boundaries: np.ndarray, view: View, epoch_len: float, settings: Settings
+) -> float:
+    """The typical "drop" (z) measured in the middle of every epoch the run covers fully, with the near view's
+    windows and settling: the root mean square of the positive ones, 0 when fewer than two epochs are covered."""
     if len(boundaries) == 0:
-        return []
+        return 0.0
+    mid = View(NEAR, min(settings.near_width, 0.5) * epoch_len, view.settle, view.lead, True)  # inside its epoch
     edges = np.r_[boundaries[0] - epoch_len, boundaries, boundaries[-1] + epoch_len]
     values = []
+    slack = 0.05 * epoch_len  # an epoch counts as covered when logging reaches within 5 % of both its ends
     for start, end in zip(edges[:-1], edges[1:]):
-        if start < x[0] - 0.05 * epoch_len or end > x[-1] + 0.05 * epoch_len:
+        if start < x[0] - slack or end > x[-1] + slack:
             continue
-        inner = settings.lag * epoch_len if settle is None else settle
-        mask = (x > start + inner) & (x <= end - settings.lead * epoch_len)
-        found = measure(x[mask], y[mask], (start + end) / 2, epoch_len, settings, half_only=True)
+        found = measure(x, y, at=(start + end) / 2, view=mid, epoch_len=epoch_len, settings=settings, share=False)
         if found is not None:
-            values.append(found.t)
-    return values
-
-
-def step_flags(measured: list[Measurement], settings: Settings, placebo_level: float) -> list[bool]:
-    """Which boundaries step. A boundary steps on its own when its drop passes every test; drops that pass
-    all but significance step together when a run of consecutive boundaries shows them with a strong combined
-    t (Stouffer): the same drop recurring epoch after epoch is evidence no single boundary gives."""
-    shaped = [
-        m.drop > 0
-        and m.z >= settings.min_z
-        and m.share >= settings.min_share
-        and m.relative_drop >= settings.min_relative_drop
-        and m.t >= settings.placebo_factor * placebo_level
-        for m in measured
-    ]
-    alone = [ok and m.t >= settings.min_t for ok, m in zip(shaped, measured)]
-    strong = [ok and m.t >= 2 * settings.min_t for ok, m in zip(alone, measured)]
-    if sum(alone) >= 2 or (sum(alone) == 1 and (len(measured) <= 2 or any(strong))):
-        return alone
-    together = [ok and m.t >= settings.min_t / 2 for ok, m in zip(shaped, measured)]
-    best: tuple[float, int, int] = (0.0, 0, 0)
-    start = 0
-    for end in range(len(measured) + 1):  # contiguous runs of boundaries that all show a drop
-        if end < len(measured) and together[end]:
-            continue
-        if end - start >= 2:
-            combined = sum(m.t for m in measured[start:end]) / math.sqrt(end - start)
-            best = max(best, (combined, start, end))
-        start = end + 1
-    combined, first, last = best
-    if combined >= settings.min_combined_t:
-        return [first <= i < last for i in range(len(measured))]
-    return [False] * len(measured)
+            values.append(found.z)
+    if len(values) < 2:
+        return 0.0
+    return float(np.sqrt(np.mean(np.square(np.maximum(values, 0.0)))))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from losscli.verdicts import ERROR, INCONCLUSIVE, SMOOTH, STEPPED, VERDICTS
+
+if TYPE_CHECKING:
+    from losscli.config.record import RunConfig
 
 __all__ = ["ERROR", "INCONCLUSIVE", "SMOOTH", "STEPPED", "VERDICTS", "Analysis", "Boundary", "EvalFinding", "RunResult"]
 
@@ -17,7 +20,9 @@ class Boundary:
     `before` and `after` are the loss levels fitted on each side at the boundary step; `drop` is their difference
     (positive when the loss falls); `z` is the drop over the noise of single points inside the neighbouring epochs;
     `t` is the drop over its own standard error; `share` is the part of the epoch-to-epoch decrease that happens at
-    the boundary rather than gradually inside the epochs (1: all at the boundary, 0: none).
+    the boundary rather than gradually inside the epochs (1: all at the boundary, 0: none). `view` says which
+    measurement speaks for the boundary (docs/method.md): "epochs" reads both levels at `step`; "near" reads them
+    `settle` steps after it, where the drop has settled; "levels" is the whole-run model of epoch levels.
     """
 
     epoch: int
@@ -30,6 +35,8 @@ class Boundary:
     t: float
     share: float
     stepped: bool
+    view: str = ""
+    settle: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,9 @@ class EvalFinding:
 
 @dataclass(frozen=True)
 class Analysis:
+    """The verdict with its evidence. `notes` help read it; `warnings` are problems with the input that the
+    analysis worked around (values left out, an option that overrides the log)."""
+
     verdict: str
     score: float
     reason: str
@@ -59,11 +69,13 @@ class Analysis:
     memorization: bool = False
     late_epoch_rise: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """One row of output: which run, from where, and its analysis or the error that stopped it."""
+    """One row of output: which run, from where, what it was (`config`, read from the files around it), and its
+    analysis or the error that stopped it."""
 
     run: str
     path: str
@@ -74,6 +86,7 @@ class RunResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     meta: dict[str, Any] = field(default_factory=dict)
     curves: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # thinned, for display only
+    config: RunConfig | None = None  # None: not read (a process that died reading the run)
 
     @property
     def verdict(self) -> str:

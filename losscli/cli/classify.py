@@ -12,6 +12,7 @@ from losscli.cli.options import (
     JudgeOptions,
     OutputFormat,
     SourceOptions,
+    columns_option,
     format_option,
     judge_options,
     paths_argument,
@@ -23,10 +24,14 @@ from losscli.cli.session import Session, handled, table_console, tolerant_stdout
 @click.command()
 @paths_argument
 @format_option
+@columns_option
 @judge_options
 @source_options
-def classify(paths: tuple[Path, ...], fmt: str, judge: JudgeOptions, source: SourceOptions) -> None:
-    """Classify every run under PATHS as smooth, stepped or inconclusive.
+def classify(
+    paths: tuple[Path, ...], fmt: str, columns: tuple[str, ...] | None, judge: JudgeOptions, source: SourceOptions
+) -> None:
+    """Classify every run under PATHS as smooth, stepped or inconclusive, with what each run was (its
+    configuration: `config` in every record, chosen keys as table columns with --columns).
 
     Example: losscli classify runs/ --format jsonl | jq 'select(.verdict == "stepped") | .run'
     """
@@ -48,6 +53,7 @@ def classify(paths: tuple[Path, ...], fmt: str, judge: JudgeOptions, source: Sou
                 on_progress=tick,
                 on_problem=session.problem,
                 display_points=64 if table else 0,  # a sparkline needs few points; scripts need none
+                raw_config=output is OutputFormat.json,  # everything read, under config.raw
             )
             if table:
                 kept = [session.result(r) for r in results]
@@ -58,7 +64,7 @@ def classify(paths: tuple[Path, ...], fmt: str, judge: JudgeOptions, source: Sou
         elif table:
             from losscli.report.table import render_table
 
-            render_table(kept, console=table_console())
+            render_table(kept, console=table_console(), columns=columns or ())
         if session.runs:
             write_summary(session, table)
     raise click.exceptions.Exit(session.status())

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from losscli.config.record import GROUP_KEYS, KEYS
 from losscli.verdicts import VERDICTS
 
 if TYPE_CHECKING:
@@ -63,6 +64,10 @@ class SourceOptions:
     jobs: int | None = None
     strict: bool = False
     debug: bool = False
+    step_col: str | None = None
+    loss_col: str | None = None
+    epoch_col: str | None = None
+    eval_col: str | None = None
 
     def walk(self) -> WalkOptions:
         from losscli.discover import WalkOptions
@@ -72,37 +77,60 @@ class SourceOptions:
     def read(self) -> ReadOptions:
         from losscli.parsers.base import ReadOptions
 
-        return ReadOptions(verify_checksums=not self.no_checksums)
+        return ReadOptions(
+            verify_checksums=not self.no_checksums,
+            step_col=self.step_col,
+            loss_col=self.loss_col,
+            epoch_col=self.epoch_col,
+            eval_col=self.eval_col,
+        )
 
 
-_SOURCE_OPTIONS = (
-    click.option(
+_SOURCE_OPTIONS = {  # SourceOptions field: its option
+    "include": click.option(
         "--include", multiple=True, metavar="GLOB", help="Only runs whose path matches this glob (repeatable)."
     ),
-    click.option(
+    "exclude": click.option(
         "--exclude", multiple=True, metavar="GLOB", help="Skip runs whose path matches this glob (repeatable)."
     ),
-    click.option("--hidden", is_flag=True, help="Also search hidden and dependency folders (.git, node_modules, ...)."),
-    click.option("--no-checksums", is_flag=True, help="Skip the CRC checks of event files (trusted files; faster)."),
-    click.option(
+    "hidden": click.option(
+        "--hidden", is_flag=True, help="Also search hidden and dependency folders (.git, node_modules, ...)."
+    ),
+    "no_checksums": click.option(
+        "--no-checksums", is_flag=True, help="Skip the CRC checks of event files (trusted files; faster)."
+    ),
+    "jobs": click.option(
         "-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel jobs [default: one per core]."
     ),
-    click.option("--strict", is_flag=True, help="Exit with 1 on any warning too (damaged files, skipped entries)."),
-    click.option("--debug", is_flag=True, help="Show the traceback of unexpected errors."),
-)
+    "strict": click.option(
+        "--strict", is_flag=True, help="Exit with 1 on any warning too (damaged files, skipped entries)."
+    ),
+    "debug": click.option("--debug", is_flag=True, help="Show the traceback of unexpected errors."),
+    "step_col": click.option(
+        "--step-col", metavar="NAME", help="A loss table's step column, when not named in a usual way."
+    ),
+    "loss_col": click.option("--loss-col", metavar="NAME", help="A loss table's train-loss column."),
+    "epoch_col": click.option("--epoch-col", metavar="NAME", help="A loss table's epoch column (progress or a count)."),
+    "eval_col": click.option("--eval-col", metavar="NAME", help="A loss table's eval-loss column."),
+}
 
 
-def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the shared finding, reading and failure options; the command gets them as `source: SourceOptions`."""
-    names = [f.name for f in dataclasses.fields(SourceOptions)]
+def source_options(command: Callable[..., Any] | None = None, *, omit: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """Add the shared finding, reading and failure options; the command gets them as `source: SourceOptions`.
+
+    `@source_options(omit=("jobs",))` leaves out options that mean nothing to a command (they keep their
+    defaults)."""
+    if command is None:
+        return functools.partial(source_options, omit=omit)
+    names = [f.name for f in dataclasses.fields(SourceOptions) if f.name not in omit]
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
         source = SourceOptions(**{name: kwargs.pop(name) for name in names})
         return command(source=source, **kwargs)
 
-    for option in reversed(_SOURCE_OPTIONS):
-        wrapper = option(wrapper)
+    for name in reversed(names):
+        wrapper = _SOURCE_OPTIONS[name](wrapper)
     return wrapper
 
 
@@ -152,6 +180,49 @@ class VerdictList(click.ParamType):
         return names
 
 
+class KeyList(click.ParamType):
+    """`model`, or `model,epochs`: one or more configuration keys (`losscli.config.record`), each once."""
+
+    name = "key"
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        names = tuple(dict.fromkeys(v.strip() for v in str(value).split(",") if v.strip()))
+        unknown = [n for n in names if n not in self.keys]
+        if unknown or not names:
+            self.fail(
+                f"{unknown[0] if unknown else value!r} is not a key; choose from {', '.join(self.keys)}", param, ctx
+            )
+        return names
+
+
+def columns_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--columns KEY[,KEY...]`: configuration keys shown as table columns; the command gets `columns` (None:
+    none given)."""
+    return click.option(
+        "--columns",
+        type=KeyList(KEYS),
+        default=None,
+        metavar="KEY[,KEY...]",
+        help=f"Configuration keys to show as table columns ({', '.join(KEYS)}); every key is in jsonl, json and csv.",
+    )(command)
+
+
+def by_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--by KEY[,KEY...]`: the keys to group runs by; the command gets `by` (None: none given)."""
+    return click.option(
+        "--by",
+        type=KeyList(GROUP_KEYS),
+        default=None,
+        metavar="KEY[,KEY...]",
+        help=f"Group by these keys ({', '.join(GROUP_KEYS)}); month and week are those of `started`.",
+    )(command)
+
+
 THRESHOLDS = {  # Settings field: help (the default is the field's)
     "min_t": "A step's drop must be this many of its standard errors.",
     "min_z": "... and this many times the noise of single points.",
@@ -159,15 +230,19 @@ THRESHOLDS = {  # Settings field: help (the default is the field's)
 }
 
 
-def judge_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add `--steps-per-epoch`, the thresholds and `--fail-on`; the command gets them as `judge: JudgeOptions`."""
+def judge_options(command: Callable[..., Any] | None = None, *, fail_on: bool = True) -> Callable[..., Any]:
+    """Add `--steps-per-epoch`, the thresholds and `--fail-on`; the command gets them as `judge: JudgeOptions`.
+
+    `@judge_options(fail_on=False)` leaves `--fail-on` out (a command that ends on conditions of its own)."""
+    if command is None:
+        return functools.partial(judge_options, fail_on=fail_on)
     settings = ["steps_per_epoch", *THRESHOLDS]
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
         thresholds = {name: kwargs.pop(name) for name in settings}
-        fail_on = tuple(dict.fromkeys(v for group in kwargs.pop("fail_on") for v in group))
-        return command(judge=JudgeOptions(thresholds, fail_on), **kwargs)
+        failing = tuple(dict.fromkeys(v for group in kwargs.pop("fail_on", ()) for v in group))
+        return command(judge=JudgeOptions(thresholds, failing), **kwargs)
 
     options = [
         click.option(
@@ -191,6 +266,8 @@ def judge_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help=f"Exit with 4 when a run gets one of these verdicts ({', '.join(VERDICTS)}); repeatable.",
         ),
     ]
+    if not fail_on:
+        options.pop()
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper

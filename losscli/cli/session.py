@@ -50,6 +50,7 @@ class Session:
         self.source, self.fail_on = source, frozenset(fail_on)
         self.stderr: Console = Console(stderr=True, highlight=False, emoji=False)
         self.verdicts: Counter[str] = Counter()
+        self.said: set[str] = set()  # warnings already printed: one about a file shared by runs is said once
         self.runs = 0
         self.failed = self.warned = self.matched = False
 
@@ -68,7 +69,9 @@ class Session:
             self.err(f"error: {result.error}")
             self.failed = True
         for warning in result.warnings:
-            self.err(f"warning: {warning}")
+            if warning not in self.said:
+                self.said.add(warning)
+                self.err(f"warning: {warning}")
             self.warned = True
         self.verdicts[result.verdict] += 1
         self.runs += 1

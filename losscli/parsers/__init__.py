@@ -1,6 +1,6 @@
 """The registry of log formats. Adding a format is one new module here and one line in `_MODULES`.
 
-Formats with several modules have a sub-package (`tensorboard/`, `wandb/`); what they share lives here:
+Formats with several modules have a sub-package (`tensorboard/`, `wandb/`, `mlflow/`); what they share lives here:
 `base` (what a format provides), `protobuf_wire` (the one protobuf reader), `text_tables` (the one CSV header
 sniffer). Which column is which metric (`losscli.metric_names`) and how re-logged steps are resolved
 (`losscli.restarts`) are one rule each for every format.
@@ -23,9 +23,15 @@ _MODULES = (
     "losscli.parsers.trainer_output",
     "losscli.parsers.tensorboard.reader",
     "losscli.parsers.lightning_csv",
+    "losscli.parsers.swift",
+    "losscli.parsers.torchtune",
+    "losscli.parsers.mlflow.file_store",
+    "losscli.parsers.mlflow.sqlite_store",
     "losscli.parsers.wandb.run_folder",
     "losscli.parsers.wandb.exports",
     "losscli.parsers.tensorboard_csv",
+    "losscli.parsers.console",
+    "losscli.parsers.loss_table",
 )
 
 

@@ -1,10 +1,13 @@
 """PyTorch Lightning's CSVLogger `metrics.csv`: one row per log call, columns `epoch`, `step` and the metrics.
 
+Claimed where Lightning writes it: `<save_dir>/<name>/version_N/metrics.csv` (also Lightning Fabric's, which LitGPT
+uses: `out_dir/logs/csv/version_N/metrics.csv`), or beside the `hparams.yaml` the logger writes with it (a version
+folder given its own name). Any other CSV with `epoch` and `step` columns is a loss table (`loss_table`), which
+tells a 0-based index from a 1-based count or progress; this reader knows it is Lightning's 0-based index.
+
 Lightning's `epoch` is the 0-based index of the epoch a row was logged in, not the fractional progress the HF
-Trainer logs. To give the frame one meaning of `epoch`, the index is turned into progress: epoch k is taken to
-start midway between the last step logged in epoch k-1 and the first logged in epoch k, and a row's progress is
-k plus its position between that start and the next. A run continued with its epoch index starting again from 0
-(while the step goes on) is converted segment by segment; `losscli.log_checks` then continues the count.
+Trainer logs; it is turned into progress (`epoch_index`). A run continued with its epoch index starting again
+from 0 (while the step goes on) is converted segment by segment; `losscli.log_checks` then continues the count.
 
 Only finite numbers are points: empty cells (a metric not logged in that call), text and NaN are not. The rows are
 streamed, keeping only the columns that will be read (`metric_names.columns_to_read`), so a wide table does not
@@ -19,11 +22,12 @@ from typing import TYPE_CHECKING
 
 from losscli.errors import ParseError
 from losscli.frame import Run
-from losscli.parsers.base import Format, ReadOptions, Source
+from losscli.parsers.base import Format, LineParser, ReadOptions, Source
+from losscli.parsers.epoch_index import index_progress
 from losscli.parsers.text_tables import header_fields
 
 if TYPE_CHECKING:
-    import numpy as np
+    from losscli.parsers.text_tables import Table, TableRows
 
 _VERSION_DIR = re.compile(r"^version_\d+$")
 _INDEX = ("step", "epoch")
@@ -34,27 +38,64 @@ class LightningCsv(Format):
     label = "Lightning CSV"
 
     def claim_file(self, path: Path, head: bytes) -> bool:
-        if not path.name.endswith(".csv"):
+        if path.name != "metrics.csv":
             return False
-        if path.name == "metrics.csv" and _VERSION_DIR.match(path.parent.name):
+        if _VERSION_DIR.match(path.parent.name):
             return True  # CSVLogger's own layout: taken even when damaged, so that the damage is reported
         columns = header_fields(head)
-        return "epoch" in columns and "step" in columns and not any(" - " in c or c.startswith("_") for c in columns)
+        return "epoch" in columns and "step" in columns and (path.parent / "hparams.yaml").is_file()
 
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
         return [read_lightning_csv(source.path)]
 
+    def line_parser(self, source: Source, options: ReadOptions) -> LineParser:
+        return LightningLines(source.path)
+
+
+def _keep(header: list[str]) -> list[str]:
+    from losscli.metric_names import columns_to_read
+
+    return columns_to_read(header, always=_INDEX)
+
 
 def read_lightning_csv(path: Path) -> Run:
     """Read one `metrics.csv` into a run (module docstring)."""
+    from losscli.parsers.text_tables import read_table
+
+    return lightning_run(path, read_table(path, keep=_keep))
+
+
+class LightningLines:
+    """A `metrics.csv` fed line by line as CSVLogger writes it (`losscli watch`): the header, then rows. CSVLogger
+    writes the whole file again when a new metric appears; the watcher then starts a new one of these."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: TableRows | None = None
+
+    def feed(self, lines: list[str]) -> None:
+        from losscli.parsers.text_tables import TableRows
+
+        if self.rows is None and lines:
+            self.rows = TableRows.from_lines(self.path, lines[0], _keep)
+            lines = lines[1:]
+        if self.rows is not None:
+            self.rows.add_lines(lines)
+
+    def runs(self) -> list[Run]:
+        if self.rows is None:
+            raise ParseError(self.path, "empty file")
+        return [lightning_run(self.path, self.rows.table())]
+
+
+def lightning_run(path: Path, table: Table) -> Run:
+    """The run of a `metrics.csv` table (module docstring)."""
     import numpy as np
 
     from losscli.frame import make_columns
-    from losscli.metric_names import columns_to_read, name_metrics, unread_note
-    from losscli.parsers.text_tables import read_table
+    from losscli.metric_names import name_metrics, unread_note
     from losscli.restarts import resolve_restarts, restart_messages
 
-    table = read_table(path, keep=lambda header: columns_to_read(header, always=_INDEX))
     if not table.rows:
         raise ParseError(path, "no rows under the header")
     if any(c not in table.columns for c in _INDEX):
@@ -64,7 +105,7 @@ def read_lightning_csv(path: Path) -> Run:
     if not usable.any():
         raise ParseError(path, "no row has both `step` and `epoch`")
     step = np.where(usable, step, 0).astype(np.int64)
-    progress = _progress(step[usable], epoch[usable])
+    progress = index_progress(step[usable], epoch[usable])
     full_progress = np.full(len(step), np.nan)
     full_progress[usable] = progress
     names = [c for c in table.columns if c not in _INDEX and c]
@@ -106,46 +147,6 @@ def read_lightning_csv(path: Path) -> Run:
         warnings=warnings,
         notes=notes,
     )
-
-
-def _progress(step: np.ndarray, epoch: np.ndarray) -> np.ndarray:
-    """Each row's epoch progress from its epoch index (module docstring), segment by segment where the index
-    starts again while the step goes on."""
-    import numpy as np
-
-    out = np.empty(len(step))
-    order = np.argsort(step, kind="stable")
-    index = np.floor(epoch[order]).astype(np.int64)
-    ordered = step[order]
-    again = (index[1:] < index[:-1]) & (ordered[1:] > ordered[:-1])
-    starts = np.flatnonzero(np.r_[True, again]).tolist()
-    for a, b in zip(starts, [*starts[1:], len(order)]):
-        rows = order[a:b]
-        # a later segment's first epoch starts midway between the segment before and its own first row
-        origin = None if a == 0 else (float(step[order[a - 1]]) + float(step[rows[0]])) / 2
-        out[rows] = _segment_progress(step[rows].tolist(), index[a:b].tolist(), origin)
-    return out
-
-
-def _segment_progress(steps: list[int], index: list[int], origin: float | None) -> list[float]:
-    by_epoch: dict[int, list[int]] = {}
-    for s, k in zip(steps, index):
-        by_epoch.setdefault(k, []).append(s)
-    epochs = sorted(by_epoch)
-    if origin is None:
-        origin = 0.0 if epochs[0] == 0 else float(min(by_epoch[epochs[0]]))
-    starts = {epochs[0]: origin}
-    for prev, cur in zip(epochs, epochs[1:]):
-        starts[cur] = (max(by_epoch[prev]) + min(by_epoch[cur])) / 2
-    lengths = {cur: starts[nxt] - starts[cur] for cur, nxt in zip(epochs, epochs[1:])}
-    if len(epochs) > 1:
-        lengths[epochs[-1]] = lengths[epochs[-2]]
-    out = []
-    for s, k in zip(steps, index):
-        length = lengths.get(k, 0.0)
-        frac = (s - starts[k]) / length if length > 0 else 0.0
-        out.append(k + min(max(frac, 0.0), 1.0))
-    return out
 
 
 FORMATS = [LightningCsv()]

@@ -2,11 +2,12 @@
 
 Several formats are CSV files told apart by their header alone: Lightning's `metrics.csv` (`epoch`, `step`, the
 metrics), W&B chart exports (`"<run> - <metric>"`), W&B history exports (`_step`, `_runtime`, ...), TensorBoard
-downloads (`Wall time,Step,Value`). They all sniff the same way, from a file's first bytes (`header_fields`).
+downloads (`Wall time,Step,Value`), loss tables (a usual step and loss column, also as TSV). They all sniff the
+same way, from a file's first bytes (`header_fields`).
 
 Reading streams the rows from the file with the `csv` module and keeps only the columns asked for, each as a
 float64 array (NaN where a cell is empty or not a number), so a table 10,000 columns wide costs what its kept
-columns cost.
+columns cost. `TableRows` collects them, from a whole file or from lines as a growing file gets them.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ if TYPE_CHECKING:
 BOM = "\ufeff"
 
 
-def header_fields(head: bytes) -> list[str]:
+def header_fields(head: bytes, *, delimiter: str = ",") -> list[str]:
     """The header's fields from a file's first bytes, stripped of spaces (a header cut off there loses its last
-    field); [] when the first line is not CSV."""
+    field); [] when the first line is not CSV (or, with `delimiter="\\t"`, TSV)."""
     text = head.decode("utf-8", errors="replace").lstrip(BOM)
     line, newline, _ = text.partition("\n")
     try:
-        fields = next(csv.reader([line.rstrip("\r")]), [])
+        fields = next(csv.reader([line.rstrip("\r")], delimiter=delimiter), [])
     except csv.Error:  # a bare CR or NUL: not a header a logger wrote
         return []
     fields = [f.strip() for f in fields]
@@ -64,28 +65,59 @@ def read_table(path: Path, *, keep: Callable[[list[str]], list[str]] | None = No
 
 
 def _read_rows(path: Path, reader: Any, keep: Callable[[list[str]], list[str]] | None) -> Table:
-    import numpy as np
-
     try:
-        header = [h.strip() for h in next(reader, [])]
-        if not header:
-            raise ParseError(path, "empty file")
-        names = keep(header) if keep is not None else header
-        where = {name: header.index(name) for name in dict.fromkeys(names) if name in header}
-        index = list(where.values())
-        cells: list[list[float]] = [[] for _ in index]
-        rows = 0
+        rows = TableRows(path, next(reader, []), keep)
         for row in reader:
-            if not row:
-                continue
-            rows += 1
-            width = len(row)
-            for out, i in zip(cells, index):
-                out.append(_number(row[i]) if i < width else math.nan)
+            rows.add(row)
     except csv.Error as exc:
         raise ParseError(path, f"not a readable CSV: {exc}") from None
-    columns = {name: np.asarray(values, dtype=np.float64) for name, values in zip(where, cells)}
-    return Table(header, columns, rows)
+    return rows.table()
+
+
+class TableRows:
+    """The kept columns of a CSV table, row by row: `read_table` adds every row of a file; a reader of a file
+    that grows (`losscli watch`) adds the rows appended since its last look (`add_lines`)."""
+
+    def __init__(self, path: Path, header: list[str], keep: Callable[[list[str]], list[str]] | None) -> None:
+        self.path = path
+        self.header = [h.strip() for h in header]
+        if not self.header:
+            raise ParseError(path, "empty file")
+        names = keep(self.header) if keep is not None else self.header
+        self.where = {name: self.header.index(name) for name in dict.fromkeys(names) if name in self.header}
+        self.index = list(self.where.values())
+        self.cells: list[list[float]] = [[] for _ in self.index]
+        self.rows = 0
+
+    @classmethod
+    def from_lines(cls, path: Path, header_line: str, keep: Callable[[list[str]], list[str]] | None) -> TableRows:
+        return cls(path, _parse_lines(path, [header_line.lstrip(BOM)])[0] if header_line.strip() else [], keep)
+
+    def add(self, row: list[str]) -> None:
+        if not row:
+            return
+        self.rows += 1
+        width = len(row)
+        for out, i in zip(self.cells, self.index):
+            out.append(_number(row[i]) if i < width else math.nan)
+
+    def add_lines(self, lines: list[str]) -> None:
+        """Complete lines of the file (without line ends), each one row (a logger's rows never span lines)."""
+        for row in _parse_lines(self.path, lines):
+            self.add(row)
+
+    def table(self) -> Table:
+        import numpy as np
+
+        columns = {name: np.asarray(values, dtype=np.float64) for name, values in zip(self.where, self.cells)}
+        return Table(self.header, columns, self.rows)
+
+
+def _parse_lines(path: Path, lines: list[str]) -> list[list[str]]:
+    try:
+        return list(csv.reader(lines))
+    except csv.Error as exc:
+        raise ParseError(path, f"not a readable CSV: {exc}") from None
 
 
 def _number(cell: str) -> float:

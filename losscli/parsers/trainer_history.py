@@ -2,11 +2,8 @@
 
 The HF Trainer logs a dict at each logging step (`{epoch, grad_norm, learning_rate, loss, step}`), one after each
 evaluation (`eval_*` keys) and a closing summary; LLaMA-Factory's log lines are the same dicts under other keys.
-The rule for one entry (`entry_records`): its `step` must be a usable number, or it is skipped; each other key
-with a number (not a bool) is a point of the tag `train/<key>` (`eval/<x>` for `eval_<x>` in an evaluation, the
-key itself when it holds a `/`), at the entry's epoch; a value of the wrong type (a bool, say) marks the entry as
-bad, strings, lists, dicts and nulls are left out; a train entry's `epoch` is a point of `train/epoch` too; a
-summary entry (`train_runtime`, ... without `loss`) gives no points but the run's summary.
+The rule for one entry is `trainer_dicts.entry_records` (its `step` must be a usable number, or it is skipped);
+this module applies the same rule to many entries at once.
 
 Converting a million entries one at a time into point tuples costs more than parsing the JSON, and ten times the
 file's size in memory. `History.add` takes consecutive entries with the same keys (nearly all of them: the train
@@ -17,72 +14,22 @@ applies the restart rule on arrays that are already grouped by tag, so the commo
 
 from __future__ import annotations
 
-import math
 from itertools import compress
 from operator import itemgetter, ne
 from typing import TYPE_CHECKING, Any
 
-from losscli.frame import EPOCH, EVAL_LOSS, Columns
+from losscli.frame import EPOCH, Columns
 from losscli.metric_names import name_metrics
+from losscli.parsers.records import Record, number, usable_step
+from losscli.parsers.trainer_dicts import entry_records, eval_loss_named, is_summary, trainer_name
 from losscli.restarts import Restarts, resolve_codes
 
 if TYPE_CHECKING:
     import numpy as np
 
-Record = tuple[str, str, int, float, float, float]
-SUMMARY_KEYS = frozenset(
-    {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
-)
 _NUMBERS = frozenset({int, float})
 _GROUP = 8  # entries with the same keys worth converting as columns; fewer cost less one at a time
 _INT64 = 2.0**63
-
-
-def number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def usable_step(value: Any) -> int | None:
-    """A usable step: a finite number that fits the frame's int64 steps; None for anything else."""
-    found = number(value)
-    if found is None or not -_INT64 < found < _INT64:  # also False for NaN
-        return None
-    return int(found)
-
-
-def is_summary(keys: Any) -> bool:
-    """The closing entry of `trainer.train()`: its runtime and average loss, no points."""
-    return bool(SUMMARY_KEYS & set(keys)) and "loss" not in keys
-
-
-def tag_of(key: str, *, evaluation: bool) -> str | None:
-    """The tag a key's points get in an entry (None: left out)."""
-    if key.startswith("eval_"):
-        return "eval/" + key[len("eval_") :] if evaluation else None
-    return key if "/" in key else "train/" + key
-
-
-def entry_records(entry: dict[str, Any], step: int, records: list[Record]) -> int:
-    """Append one log entry's points (module docstring); return 1 if it had a value of the wrong type."""
-    epoch = number(entry.get("epoch"))
-    epoch_value = epoch if epoch is not None else math.nan
-    evaluation = any(k.startswith("eval_") for k in entry)
-    bad = 0
-    for key, raw in entry.items():
-        if key in ("step", "epoch"):
-            continue
-        value = number(raw)
-        if value is None:
-            bad = 1 if raw is not None and not isinstance(raw, (dict, list, str)) else bad
-            continue
-        tag = tag_of(key, evaluation=evaluation)
-        if tag is not None:
-            records.append((tag, key, step, epoch_value, value, math.nan))
-    if epoch is not None and not evaluation:
-        records.append((EPOCH, "epoch", step, epoch_value, epoch, math.nan))
-    return bad
 
 
 class History:
@@ -100,6 +47,15 @@ class History:
 
     def __len__(self) -> int:
         return self.points
+
+    def copy(self) -> History:
+        """Another history with the same points (the arrays shared), for a `frame` that leaves this one whole."""
+        other = History()
+        other.tags = dict(self.tags)
+        other.pieces = [list(pieces) for pieces in self.pieces]
+        other.entries, other.skipped, other.points = self.entries, self.skipped, self.points
+        other.summary, other.last_step = self.summary, self.last_step
+        return other
 
     def add(self, entries: list[Any]) -> None:
         """Entries in logged order (a piece of a `log_history` list, say), after those added before."""
@@ -134,13 +90,13 @@ class History:
         steps = _steps(columns["step"])
         if steps is None:
             return False
-        if is_summary(keys):
+        if is_summary(chunk[-1]):
             self.summary = {k: v for k, v in chunk[-1].items() if number(v) is not None}
             return True
         values: list[tuple[str, str, np.ndarray]] = []
         evaluation = any(k.startswith("eval_") for k in keys)
         for key in keys:
-            tag = None if key in ("step", "epoch") else tag_of(key, evaluation=evaluation)
+            tag = None if key in ("step", "epoch") else trainer_name(key)
             if tag is not None:
                 column = _numbers(columns[key])
                 if column is None:
@@ -169,7 +125,7 @@ class History:
             if step is None:
                 self.skipped += 1
                 continue
-            if is_summary(entry.keys()):
+            if is_summary(entry):
                 self.summary = {k: v for k, v in entry.items() if number(v) is not None}
                 continue
             records: list[Record] = []
@@ -194,13 +150,14 @@ class History:
 
     def frame(self) -> tuple[Columns, Restarts, list[str]]:
         """The points as the frame's columns: tags named by the one naming rule, grouped by metric in first-seen
-        order, the restart rule applied (`losscli.restarts`); what it found; the naming notes."""
+        order, the restart rule applied (`losscli.restarts`); what it found; the naming notes. This uses the
+        history up (its pieces are let go as they are copied): `copy` it first to keep it."""
         import numpy as np
 
         tags = list(self.tags)
         counts = [sum(len(p[1]) for p in pieces) for pieces in self.pieces]
         naming = name_metrics(tags, points=counts)
-        metrics = _custom_eval_loss(list(naming.metrics))
+        metrics = eval_loss_named(list(naming.metrics))
         names = list(dict.fromkeys(metrics))
         if not self.points:
             nothing = np.zeros(0)
@@ -265,14 +222,3 @@ def _numbers(column: tuple[Any, ...]) -> np.ndarray | None:
         return np.fromiter(column, np.float64, len(column))
     except OverflowError:  # an integer too large for a float
         return None
-
-
-def _custom_eval_loss(metrics: list[str]) -> list[str]:
-    """With named eval sets the Trainer logs `eval_<name>_loss`; if there is exactly one, it is the eval loss."""
-    if EVAL_LOSS in metrics:
-        return metrics
-    losses = {m for m in metrics if m.startswith("eval/") and m.endswith("_loss")}
-    if len(losses) != 1:
-        return metrics
-    only = losses.pop()
-    return [EVAL_LOSS if m == only else m for m in metrics]

@@ -9,12 +9,21 @@ archived checkpoints often are, is a run too. When no `trainer_state.json` can b
 A `trainer_state.json` cut off mid-write (a copy in progress, a job killed while saving) keeps every complete
 `log_history` entry (`partial_json`), with a warning that says up to which step it goes and which keys of the
 state were lost with the rest of the file; a `trainer_log.jsonl` keeps every complete line.
+
+The same history can come from elsewhere: `state_records` reads a live Trainer's state (the callback of
+`losscli.integrations.transformers`), `TrainerLogLines` a log fed line by line as it grows (`losscli watch`), and
+`trainer_run` makes the run of either, so that every path gives the same frame.
+
+A long run's `trainer_state.json` (a million log entries) is read in pieces (`json_pieces`) and its entries
+converted many at a time into columns (`trainer_history.History`): about the time `json.load` takes, and far less
+memory than the whole document parsed at once.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +32,9 @@ from losscli.frame import Run
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source, read_text
 from losscli.parsers.json_pieces import NotInPieces, load_in_pieces
 from losscli.parsers.partial_json import Cut, load_json
-from losscli.parsers.trainer_history import History, number, usable_step
+from losscli.parsers.records import number as _number
+from losscli.parsers.records import usable_step as _step
+from losscli.parsers.trainer_history import History
 from losscli.restarts import restart_messages
 
 STATE_FILE = "trainer_state.json"
@@ -79,8 +90,19 @@ class TrainerOutput(Format):
         return [read_trainer_output(source)]
 
 
-def read_trainer_output(source: Source) -> Run:
-    """Read the most complete history among the source's files; fall back past unreadable ones with a warning."""
+Parse = Callable[[Path], tuple[History, dict[str, Any]]]
+
+
+def parse_file(path: Path) -> tuple[History, dict[str, Any]]:
+    """The points of one file of a Trainer output folder, and what it says about the training."""
+    return parse_trainer_log(path) if path.name.endswith(".jsonl") else parse_trainer_state(path)
+
+
+def read_trainer_output(source: Source, *, parse: Parse = parse_file) -> Run:
+    """Read the most complete history among the source's files; fall back past unreadable ones with a warning.
+
+    `parse` reads one file (`parse_file`; `losscli watch` gives one that reads only files that changed). The
+    history chosen is used up by making the run (`History.frame`): a `parse` that keeps histories gives copies."""
     states = [p for p in source.files if p.name.endswith(".json")]
     logs = [p for p in source.files if p.name.endswith(".jsonl")]
     own = [p for p in states if p == source.path or p.parent == source.path]
@@ -93,7 +115,7 @@ def read_trainer_output(source: Source) -> Run:
     cut_off: dict[Path, str] = {}
     for path in own + saved:
         try:
-            history, meta = parse_trainer_state(path)
+            history, meta = parse(path)
         except ParseError as exc:
             failures.append(exc)
             continue
@@ -105,7 +127,7 @@ def read_trainer_output(source: Source) -> Run:
             break  # the latest readable checkpoint holds everything the earlier ones hold
     for path in logs:
         try:
-            history, meta = parse_trainer_log(path)
+            history, meta = parse(path)
         except ParseError as exc:
             failures.append(exc)
             continue
@@ -117,30 +139,49 @@ def read_trainer_output(source: Source) -> Run:
         raise ParseError(source.path, "no readable history: " + "; ".join(str(f) for f in failures))
     warnings.extend(f"skipped {f}" for f in failures)
     path, history, meta = best
-    del best
+    del best, failures  # only the chosen history is kept while the run is made
     warnings.extend(f"{p}: {message}" for p, message in cut_off.items() if p != path)
+    name_path = source.path if source.path.is_dir() else source.path.parent
+    fmt = "trainer_log" if path.name.endswith(".jsonl") else "trainer_state"
+    run = trainer_run(history, meta, name=name_path.name, path=source.path, read_from=path, fmt=fmt, warnings=warnings)
+    if checkpoints:
+        run.meta["checkpoints"] = checkpoints
+    return run
+
+
+def trainer_run(
+    history: History,
+    meta: dict[str, Any],
+    *,
+    name: str,
+    path: Path,
+    read_from: Path | None,
+    fmt: str = "trainer_state",
+    warnings: list[str] | None = None,
+) -> Run:
+    """The run of a Trainer history (`parse_trainer_state`, `state_history`), which it uses up: metrics named by
+    the one naming rule, restarts resolved, what was lost said. `read_from` is the file it came from (None:
+    memory)."""
+    warnings = list(warnings or [])
+    where = read_from if read_from is not None else path
     if meta.get("cut_off"):
-        warnings.append(f"{path}: {meta['cut_off']}")
+        warnings.append(f"{where}: {meta['cut_off']}")
     if meta.get("skipped_entries"):
-        warnings.append(f"{path}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
+        warnings.append(f"{where}: {meta['skipped_entries']} log entries without a usable step or value were skipped")
     frame, restarts, notes = history.frame()
-    more_warnings, more_notes = restart_messages(path, found=restarts)
+    more_warnings, more_notes = restart_messages(where, found=restarts)
     warnings.extend(more_warnings)
     notes.extend(more_notes)
     meta = dict(meta)
-    meta["source_files"] = [str(path)]
-    if checkpoints:
-        meta["checkpoints"] = checkpoints
-    name_path = source.path if source.path.is_dir() else source.path.parent
-    fmt = "trainer_log" if path.name.endswith(".jsonl") else "trainer_state"
-    return Run(
-        name=name_path.name, path=source.path, format=fmt, scalars=frame, meta=meta, warnings=warnings, notes=notes
-    )
+    if read_from is not None:
+        meta["source_files"] = [str(read_from)]
+    return Run(name=name, path=path, format=fmt, scalars=frame, meta=meta, warnings=warnings, notes=notes)
 
 
 def _read_state(path: Path) -> tuple[Any, Cut | None, History]:
-    """The state's fields, where it was cut off if it was, and its log: read in pieces (`json_pieces`), or whole
-    when it cannot be (see `partial_json`), with the errors that say why it cannot be read."""
+    """The state's fields (its `log_history` emptied), where it was cut off if it was, and its log: read in pieces
+    (`json_pieces`), or whole when it cannot be (see `partial_json`), with the errors that say why it cannot be
+    read."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -183,15 +224,39 @@ def parse_trainer_state(path: Path) -> tuple[History, dict[str, Any]]:
         raise ParseError(path, "no `log_history` list: not a Trainer state file")
     if cut is not None and not history.entries:
         raise ParseError(path, f"truncated after {cut.size} characters, inside its first `log_history` entry")
+    meta = _state_meta(state, history)
+    if cut is not None:
+        meta["cut_off"] = _cut_message(cut, history, state)
+    return history, meta
+
+
+STATE_FIELDS = _META_KEYS  # the fields of a Trainer state that say something about the training
+
+
+def state_run(state: dict[str, Any], *, name: str, path: Path) -> Run:
+    """The run of a Trainer state held in memory: its `log_history` list and the `STATE_FIELDS` it has (a live
+    `TrainerState`, `losscli.integrations.transformers`), as from its `trainer_state.json`."""
+    history, meta = state_history(state)
+    return trainer_run(history, meta, name=name, path=path, read_from=None)
+
+
+def state_history(state: dict[str, Any]) -> tuple[History, dict[str, Any]]:
+    """The history and meta of a Trainer state: a `trainer_state.json` as loaded, or a live `TrainerState`'s
+    fields (`losscli.integrations.transformers`), with its `log_history` list."""
+    history = History()
+    history.add(state["log_history"])
+    return history, _state_meta(state, history)
+
+
+def _state_meta(state: dict[str, Any], history: History) -> dict[str, Any]:
+    """What a Trainer state's fields and its history's closing summary say about the training."""
     meta: dict[str, Any] = {k: state[k] for k in _META_KEYS if state.get(k) is not None}
     if history.summary is not None:
         meta["summary"] = history.summary
     _complete_meta(meta)
     if history.skipped:
         meta["skipped_entries"] = history.skipped
-    if cut is not None:
-        meta["cut_off"] = _cut_message(cut, history, state)
-    return history, meta
+    return meta
 
 
 def _cut_message(cut: Cut, history: History, state: dict[str, Any]) -> str:
@@ -206,7 +271,7 @@ def _cut_message(cut: Cut, history: History, state: dict[str, Any]) -> str:
         kept += " were kept; later entries and the keys after `log_history` are lost"
     else:
         kept = "every `log_history` entry was kept; the keys after it are lost"
-    read = ", ".join(f"{k}={state[k]}" for k in cut.keys if k != "log_history" and number(state[k]) is not None)
+    read = ", ".join(f"{k}={state[k]}" for k in cut.keys if k != "log_history" and _number(state[k]) is not None)
     return (
         f"truncated: the file is cut off after {cut.size} characters (a copy in progress, or a job killed while "
         f"saving): {kept} ({cut.lost} characters after the last complete one)"
@@ -223,28 +288,64 @@ def _complete_meta(meta: dict[str, Any]) -> None:
 def parse_trainer_log(path: Path) -> tuple[History, dict[str, Any]]:
     """LLaMA-Factory's `trainer_log.jsonl`: one JSON object a line with `current_steps`, `loss`, `lr`, `epoch`."""
     text = read_text(path)
-    entries: list[dict[str, Any]] = []
-    meta: dict[str, Any] = {}
-    bad_lines = 0
     lines = text.splitlines()
-    for line_number, line in enumerate(lines, 1):
+    complete = text.endswith("\n")
+    log = TrainerLogLines(path)
+    log.feed(lines if complete else lines[:-1])
+    if not complete and lines:
+        log.last_line(lines[-1])
+    return log.result()
+
+
+class TrainerLogLines:
+    """A `trainer_log.jsonl` read line by line, as it is written (`losscli watch` feeds the lines appended since
+    its last look; `parse_trainer_log` feeds the whole file). The lines of one `feed` are converted together."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.history = History()
+        self.meta: dict[str, Any] = {}
+        self.bad_lines = 0
+
+    def feed(self, lines: list[str]) -> None:
+        """Complete lines, without their line ends, in file order."""
+        entries: list[dict[str, Any]] = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                self.bad_lines += 1
+                continue
+            self._entry(entry, entries)
+        self.history.add(entries)
+
+    def last_line(self, line: str) -> None:
+        """The file's last line, which has no line end: cut off when it is not JSON."""
         if not line.strip():
-            continue
+            return
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
-            if line_number == len(lines) and not text.endswith("\n"):
-                meta["cut_off"] = "the last line is cut off (a run still writing, or one that stopped) and was "
-            else:
-                bad_lines += 1
-            continue
-        step = usable_step(entry.get("current_steps")) if isinstance(entry, dict) else None
+            self.meta["cut_off"] = (
+                "the last line is cut off (a run still writing, or one that stopped) and was skipped; every "
+                f"complete line was kept (up to step {self.history.last_step})"
+            )
+            return
+        entries: list[dict[str, Any]] = []
+        self._entry(entry, entries)
+        self.history.add(entries)
+
+    def _entry(self, entry: Any, entries: list[dict[str, Any]]) -> None:
+        """One line's dict, in the Trainer's keys, appended to `entries`."""
+        step = _step(entry.get("current_steps")) if isinstance(entry, dict) else None
         if step is None:
-            bad_lines += 1
-            continue
-        total = usable_step(entry.get("total_steps"))
+            self.bad_lines += 1
+            return
+        total = _step(entry.get("total_steps"))
         if total:
-            meta["max_steps"] = total
+            self.meta["max_steps"] = total
         converted = {k: v for k, v in entry.items() if k not in ("current_steps", "total_steps")}
         if "lr" in converted:
             converted["learning_rate"] = converted.pop("lr")
@@ -252,15 +353,16 @@ def parse_trainer_log(path: Path) -> tuple[History, dict[str, Any]]:
             converted.pop(key, None)
         converted["step"] = step
         entries.append(converted)
-    history = History()
-    history.add(entries)
-    if not len(history):
-        raise ParseError(path, "no log lines with `current_steps`: not a LLaMA-Factory trainer log")
-    if "cut_off" in meta:
-        meta["cut_off"] += f"skipped; every complete line was kept (up to step {history.last_step})"
-    if bad_lines:
-        meta["skipped_entries"] = bad_lines
-    return history, meta
+
+    def result(self) -> tuple[History, dict[str, Any]]:
+        """The history (a copy: lines may still be fed) and meta of every line fed so far; ParseError when none
+        has a step."""
+        if not len(self.history):
+            raise ParseError(self.path, "no log lines with `current_steps`: not a LLaMA-Factory trainer log")
+        meta = dict(self.meta)
+        if self.bad_lines:
+            meta["skipped_entries"] = self.bad_lines
+        return self.history.copy(), meta
 
 
 FORMATS = [TrainerOutput()]

@@ -1,4 +1,5 @@
-"""The HTML report: one self-contained file with the summary table, an overview grid and one plot per run.
+"""The HTML report: one self-contained file with the summary table, the tally (verdicts over time and by
+configuration, `html_tally`), an overview grid and one plot per run.
 
 The page opens offline: plotly.js is embedded (or, with `plotly_from_cdn`, referenced from its CDN with an
 integrity hash). Figures are plain JSON built in `html_figures`; a small script draws each plot only when it
@@ -26,9 +27,10 @@ from losscli._version import __version__
 from losscli.analysis.result import VERDICTS, RunResult
 from losscli.report.html_assets import PAGE_CSS, PAGE_JS
 from losscli.report.html_figures import figure, sparkline_svg
+from losscli.report.html_tally import tally_section
 from losscli.report.printable import printable, printable_values
 from losscli.report.records import largest_drop
-from losscli.report.table import eval_cell, shorten
+from losscli.report.table import config_text, eval_cell, shorten
 
 _VERDICT_CLASS = {v: f"v-{v}" for v in VERDICTS}
 _COLUMNS = (  # key, header, sort type, tooltip
@@ -98,6 +100,8 @@ A staircase (flat inside epochs, drops at boundaries) is the sign of a model mem
 """)
     out.append(_filters(counts))
     out.append(_summary_table(results))
+    tally, timeline = tally_section(results)
+    out.append(tally)
     out.append(_overview(results))
     out.append(
         '<section id="runs"><div class="section-head"><h2>Runs</h2>'
@@ -108,6 +112,8 @@ A staircase (flat inside epochs, drops at boundaries) is the sign of a model mem
     for i, result in enumerate(results):
         out.append(_run_section(i, result))
     out.append("</section>\n")
+    if timeline is not None:
+        out.append(f'<script type="application/json" id="timeline-fig">{script_json(timeline)}</script>\n')
     out.append(_plotly_script(plotly_js, plotly_from_cdn))
     out.append(f"<script>{PAGE_JS}</script>\n</body></html>\n")
     return "".join(out)
@@ -224,6 +230,9 @@ def _run_section(i: int, r: RunResult) -> str:
     reason = a.reason if a else (r.error or "")
     parts.append(f'<p class="{"reason" if a else "reason error"}">{esc(reason)}</p>')
     parts.append(f'<p class="facts">{" · ".join(facts)} · <span class="path">{esc(r.path)}</span></p>')
+    if r.config is not None and any(v is not None for v in r.config.values.values()):
+        said = [f"{key} {esc(config_text(value))}" for key, value in r.config.values.items() if value is not None]
+        parts.append(f'<p class="facts config">{" · ".join(said)}</p>')
     notes = (*r.warnings, *r.notes, *(a.notes if a else ()))
     parts.extend(f'<p class="note">{esc(note)}</p>' for note in notes)
     if fig is None:

@@ -85,6 +85,17 @@ a { color: #1f5fa8; text-decoration: none; } a:hover { text-decoration: underlin
 .plot { height: 360px; }
 .plot.pending::before { content: "plot loads when scrolled into view"; color: #aaa; font-size: 12px; }
 .plot .failed, .noplot { color: var(--muted); }
+.timeline { height: 240px; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
+.timeline .failed { color: var(--muted); padding: 8px; }
+.tally-help { margin: 8px 0 4px; font-size: 12.5px; }
+.splits { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: flex-start; }
+.split { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 4px 8px; }
+.split summary { cursor: pointer; font-size: 13px; }
+.tally-table { width: auto; margin: 4px 0; }
+.tally-table th { position: static; padding: 3px 8px; font-weight: 600; }
+.tally-table td { text-align: right; font-variant-numeric: tabular-nums; min-width: 0; color: inherit; }
+.tally-table td:first-child { text-align: left; min-width: 0; max-width: 320px; overflow-wrap: anywhere; }
+.tally-table td:last-child, .tally-table td:nth-child(8) { min-width: 0; color: inherit; }
 [hidden] { display: none !important; }
 @media print { .table-wrap { max-height: none; } .run { break-inside: avoid; } }
 """
@@ -272,6 +283,21 @@ PAGE_JS = r"""
   }
   document.getElementById("summary").addEventListener("change", applyFilters);
   search.addEventListener("input", applyFilters);
+
+  // the tally's timeline: one mark per training at its start, drawn at once (it is one small plot)
+  var timeline = document.getElementById("timeline");
+  var timelineFig = document.getElementById("timeline-fig");
+  if (timeline && timelineFig) {
+    if (typeof Plotly === "undefined") {
+      var msg = document.createElement("p");
+      msg.className = "failed";
+      msg.textContent = "plotly.js could not be loaded: the timeline cannot be drawn.";
+      timeline.appendChild(msg);
+    } else {
+      var tf = JSON.parse(timelineFig.textContent);
+      Plotly.newPlot(timeline, tf.data, tf.layout, CONFIG);
+    }
+  }
 
   window.addEventListener("beforeprint", function () { window.losscli.renderAll(); });
 

@@ -3,7 +3,8 @@
 Every string in a record is printable (`report.printable`: a name that is not UTF-8 shows its bad bytes as
 `\\xff`), and every number finite or null. The keys `run`, `path`, `format`, `verdict`, `score`, `epochs`,
 `points`, `boundaries`, `reason` and `error` are a contract other tools rely on; later keys may be added, none
-removed.
+removed. `config` is what the run was (`losscli.config.record.KEYS`, null where unknown); CSV flattens it into
+`config.*` columns.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 from typing import Any
 
 from losscli.analysis.result import RunResult
+from losscli.config.record import UNKNOWN, flat_config
 from losscli.report.printable import printable_values
 
 
@@ -70,6 +72,7 @@ def _record(result: RunResult) -> dict[str, Any]:
         "late_epoch_rise": list(a.late_epoch_rise) if a else [],
         "warnings": list(result.warnings),
         "notes": list(result.notes) + (list(a.notes) if a else []),
+        "config": (result.config or UNKNOWN).to_record(),
     }
     if a and a.eval:
         e = a.eval
@@ -109,4 +112,5 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
     record["late_epoch_rise"] = ";".join(str(e) for e in record["late_epoch_rise"])
     record["warnings"] = " | ".join(record["warnings"])
     record["notes"] = " | ".join(record["notes"])
+    record.update(flat_config(record.pop("config", None)))
     return record

@@ -9,6 +9,9 @@ on one line per run, whole. On a terminal, the table takes the first layout that
    left out) on lines of their own under the row, and a last line that names the columns left out and how to
    see them. A run name longer than its column wraps after a `/`.
 
+Configuration keys asked for (`columns`, the `--columns` option) come after the format, before the other columns
+in priority; `epochs` is shown as `planned epochs` beside the epochs the log covers.
+
 Colour and the rule under the header only on a terminal (rich decides from the console, and honours NO_COLOR);
 user text is never read as markup and shows undecodable bytes as escapes (`report.printable`). A console whose
 encoding cannot print the block characters gets an ASCII sparkline and rule.
@@ -36,6 +39,7 @@ RIGHT = frozenset({"epochs", "points", "score", "max drop"})
 MIN_WIDTH = {"verdict": 12, "train loss": 16}
 PRIORITY = ("score", "max drop", "train loss", "epochs", "eval", "points", "format")  # after run and verdict
 REASON_MIN = 40
+_NUMERIC_CONFIG = frozenset({"learning_rate", "warmup", "planned epochs", "max_steps", "batch_size", "seed"})
 SPARK_CELLS = 16
 GAP = "  "
 
@@ -47,14 +51,18 @@ class _Layout:
     below: tuple[str, ...] = ()  # shown on lines of their own under the row: the reason, the eval finding
 
 
-def render_table(results: Sequence[RunResult], *, console: Console, show_reason: bool = True) -> None:
-    """The table of `results`, sorted by run name, printed on `console`."""
+def render_table(
+    results: Sequence[RunResult], *, console: Console, show_reason: bool = True, columns: Sequence[str] = ()
+) -> None:
+    """The table of `results`, sorted by run name, printed on `console`, with the configuration keys `columns`."""
     ascii_only = not _can_print(console, BLOCKS + "─")
     ordered = sorted(results, key=lambda r: r.run)
-    rows = [_cells(result, ascii_only) for result in ordered]
-    wanted = tuple(c for c in COLUMNS if show_reason or c != "reason")
+    extra = {config_header(key): key for key in columns}
+    rows = [_cells(result, ascii_only) | _config_cells(result, extra) for result in ordered]
+    base = tuple(c for c in COLUMNS if show_reason or c != "reason")
+    wanted = (*base[:2], *extra, *base[2:])
     natural = {c: max([len(c), MIN_WIDTH.get(c, 0), *(row[c].cell_len for row in rows)]) for c in wanted}
-    layout = _layout(wanted, natural, console.width if console.is_terminal else None)
+    layout = _layout(wanted, natural, console.width if console.is_terminal else None, asked=tuple(extra))
     ruled = console.is_terminal and not console.no_color
     lines: list[Text] = [_line([Text(c, style="bold") for c in layout.columns], layout)]
     if ruled:
@@ -71,7 +79,9 @@ def render_table(results: Sequence[RunResult], *, console: Console, show_reason:
         console.print(line, overflow="ignore", no_wrap=True, crop=False, soft_wrap=True)
 
 
-def _layout(wanted: tuple[str, ...], natural: dict[str, int], width: int | None) -> _Layout:
+def _layout(
+    wanted: tuple[str, ...], natural: dict[str, int], width: int | None, asked: tuple[str, ...] = ()
+) -> _Layout:
     gaps = len(GAP) * (len(wanted) - 1)
     if width is None or sum(natural.values()) + gaps <= width:
         return _Layout(wanted, natural)
@@ -87,7 +97,7 @@ def _layout(wanted: tuple[str, ...], natural: dict[str, int], width: int | None)
     first = sum(widths[c] + len(GAP) for c in PRIORITY[:3] if c in widths)
     whole = widths["run"] + widths["verdict"] + first <= budget
     room = budget - (widths["run"] if whole else min(widths["run"], max(12, budget // 3))) - widths["verdict"]
-    for column in PRIORITY:
+    for column in (*asked, *PRIORITY):  # the columns asked for first
         if column in widths and widths[column] + len(GAP) <= room:
             chosen.append(column)
             room -= widths[column] + len(GAP)
@@ -136,13 +146,32 @@ def _break_name(name: str, width: int) -> list[str]:
     return lines
 
 
+def config_header(key: str) -> str:
+    """A configuration key's column header (`epochs` is the plan, beside the epochs the log covers)."""
+    return f"planned {key}" if key in COLUMNS else key
+
+
+def _config_cells(result: RunResult, extra: dict[str, str]) -> dict[str, Text]:
+    config = result.config
+    return {header: Text(config_text(config.get(key) if config else None)) for header, key in extra.items()}
+
+
+def config_text(value: object) -> str:
+    """A configuration value in a table cell: empty when unknown, numbers short."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return printable(str(value))
+
+
 def _line(cells: list[Text], layout: _Layout) -> Text:
     out = Text()
     for i, (column, cell) in enumerate(zip(layout.columns, cells)):
         if i:
             out.append(GAP)
         pad = " " * max(0, layout.widths[column] - cell.cell_len)
-        if column in RIGHT:
+        if column in RIGHT or column in _NUMERIC_CONFIG:
             out.append(pad)
             out.append_text(cell)
         else:

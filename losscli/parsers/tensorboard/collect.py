@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.parsers.protobuf_wire import first_field
 from losscli.parsers.tensorboard.fields import DT_STRING, parse_event, tensor_scalar
+from losscli.parsers.tensorboard.plugin_data import hparams_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,15 +35,19 @@ class FileScalars:
     slow_records: int = 0  # records decoded one by one by protobuf
     undecodable: int = 0  # records whose CRCs check (or were not checked) that are not a valid Event
     file_version: str | None = None
-    texts: dict[str, str] = field(default_factory=dict)  # the first text of each tag asked for
+    texts: dict[str, str] = field(default_factory=dict)  # the first text (or hparams, as JSON) of each tag asked for
+    plugins: dict[str, str] = field(default_factory=dict)  # the plugin each tag's metadata names, by tag
 
 
 class Collector:
-    def __init__(self, records: int, text_tags: tuple[str, ...]) -> None:
+    def __init__(self, records: int, text_tags: tuple[str, ...], known_plugins: dict[str, str] | None = None) -> None:
         import numpy as np
 
         self.records = records
         self.text_tags = text_tags
+        # what earlier records of the same file said about tags' plugins (a file read piece by piece): a tag's
+        # metadata comes with its first point only
+        self.known_plugins = known_plugins or {}
         self.texts: dict[str, str] = {}
         self.tag_numbers: dict[str, int] = {}
         self.key_numbers: dict[int, int] = {}  # tag hash (`decode`) -> tag number
@@ -130,6 +135,11 @@ class Collector:
             return
         for item in event.summary.value:
             kind = item.WhichOneof("value")
+            if kind is None and self.wants_text(item.tag) and item.metadata.plugin_data.plugin_name == "hparams":
+                text = hparams_text(item.metadata.plugin_data.content)  # a value that is only plugin data
+                if text is not None:
+                    self.texts[item.tag] = text
+                continue
             if kind == "simple_value":
                 number: float | None = item.simple_value
             elif kind == "tensor":
@@ -171,6 +181,11 @@ class Collector:
                     np.concatenate([a, b])[order] for a, b in zip((ids, step, wall, value, tensor), extra)
                 )
         ids = self._number_in_logged_order(ids)
+        for tag, name in self.known_plugins.items():
+            number = self.tag_numbers.get(tag)
+            if number is not None:
+                self.plugin(number, -1, name)
+        plugins = {tag: self.plugins[number][1] for tag, number in self.tag_numbers.items() if number in self.plugins}
         dropped = [number for number, (_, name) in self.plugins.items() if name not in SCALAR_PLUGINS]
         if dropped and tensor.any():
             other = np.zeros(len(self.tag_numbers), dtype=bool)
@@ -194,6 +209,7 @@ class Collector:
             self.undecodable,
             self.file_version,
             dict(self.texts),
+            plugins,
         )
 
     def _number_in_logged_order(self, ids: np.ndarray) -> np.ndarray:
@@ -212,3 +228,40 @@ class Collector:
         self.key_numbers = {key: int(renumber[old]) for key, old in self.key_numbers.items()}
         self.first = {int(renumber[old]): record for old, record in self.first.items()}
         return renumber[ids]
+
+
+def join_scalars(parts: list[FileScalars]) -> FileScalars:
+    """The points of one file read in pieces (`reader.read_event_file_from`) as if it had been read whole: tags
+    numbered in the order of their first point, the first text and plugin of each tag kept."""
+    import numpy as np
+
+    if len(parts) == 1:
+        return parts[0]
+    numbers: dict[str, int] = {}
+    codes = []
+    texts: dict[str, str] = {}
+    plugins: dict[str, str] = {}
+    for part in parts:
+        lookup = np.asarray([numbers.setdefault(t, len(numbers)) for t in part.tags], dtype=np.int32)
+        codes.append(lookup[part.tag_code] if len(part.tags) else part.tag_code.astype(np.int32))
+        for tag, text in part.texts.items():
+            texts.setdefault(tag, text)
+        for tag, name in part.plugins.items():
+            plugins.setdefault(tag, name)
+
+    def joined(column: str) -> np.ndarray:
+        return np.concatenate([getattr(p, column) for p in parts])
+
+    return FileScalars(
+        list(numbers),
+        np.concatenate(codes),
+        joined("step"),
+        joined("wall_time"),
+        joined("value"),
+        sum(p.records for p in parts),
+        sum(p.slow_records for p in parts),
+        sum(p.undecodable for p in parts),
+        next((p.file_version for p in parts if p.file_version), None),
+        texts,
+        plugins,
+    )

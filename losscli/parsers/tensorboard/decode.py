@@ -55,14 +55,17 @@ def decode_records(
     lengths: np.ndarray,
     text_tags: tuple[str, ...] = (),
     blocks: list[tuple[int, int, int]] | None = None,
+    known_plugins: dict[str, str] | None = None,
 ) -> FileScalars:
     """The scalars of the records whose data start at `starts`; the first text of the `text_tags` summaries.
 
     `blocks` are the framing's runs of repeating records (`Framing.blocks`), decoded column by column.
+    `known_plugins` are the plugins earlier records of the same file named (`FileScalars.plugins`), for records
+    read after them.
     """
     import numpy as np
 
-    collector = Collector(len(starts), text_tags)
+    collector = Collector(len(starts), text_tags, known_plugins)
     with np.errstate(all="ignore"):  # junk bytes make signalling NaNs; they are values like any other
         if len(starts):
             pending = None

@@ -17,11 +17,16 @@ again, a point repeated at the same step is not a restart).
 Integrity (`records`): CRCs of lengths and data are checked unless `ReadOptions.verify_checksums` is
 off. A truncated last record, damaged records in the middle, and records that are not events are skipped with
 a warning saying how much was lost; only a run from which nothing at all can be read is an error.
+
+A file that is still being written can be read piece by piece (`read_event_file_from`, for `losscli watch`):
+each look reads the records completed since the last; `tensorboard_run` makes the same run of the pieces as of
+the whole file.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +34,7 @@ from losscli.errors import ParseError
 from losscli.frame import EPOCH, Columns, Run, make_columns
 from losscli.metric_names import name_metrics
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
+from losscli.parsers.tensorboard.config import TEXT_TAGS, text_configs
 from losscli.parsers.tensorboard.folders import is_event_file, is_renamed_event_file, qualified_tag, run_files
 from losscli.restarts import Restarts, resolve_codes, restart_messages
 
@@ -36,7 +42,7 @@ if TYPE_CHECKING:
     from losscli.parsers.tensorboard.collect import FileScalars
     from losscli.parsers.tensorboard.records import Framing
 
-_ARGS_TAGS = ("args/text_summary",)  # the HF Trainer logs its TrainingArguments as JSON text
+_ARGS_TAG = "args/text_summary"  # the HF Trainer logs its TrainingArguments as JSON text
 _ARGS_META = (
     "num_train_epochs",
     "max_steps",
@@ -73,48 +79,98 @@ def read_event_file(path: Path, *, verify: bool) -> tuple[FileScalars, Framing]:
 
     raw, buf = open_buffer(path)
     framing = frame_records(raw, buf=buf, verify=verify)
-    texts = _ARGS_TAGS
+    texts = TEXT_TAGS  # the configuration the file states (`config`)
     scalars = decode_records(
         buf, starts=framing.starts, lengths=framing.lengths, text_tags=texts, blocks=framing.blocks
     )
     return scalars, framing
 
 
+@dataclass
+class EventTail:
+    """The records of a growing event file that were completed since the last look (`read_event_file_from`)."""
+
+    scalars: FileScalars
+    end: int  # the offset just past the last complete record: where the next look starts
+    lost_bytes: int = 0  # bytes before `end` that are not intact records (damage, not a record being written)
+
+
+def read_event_file_from(
+    path: Path, *, offset: int, verify: bool, known_plugins: dict[str, str] | None = None
+) -> EventTail:
+    """The complete records of an event file from `offset` (a record boundary: 0, or an earlier `EventTail.end`)
+    to where the file ends now, checked and decoded as `read_event_file` does.
+
+    Whatever follows the last complete record (a record still being written, or bytes that do not frame yet) is
+    left for the next look, never counted as damage; bytes between complete records that are not intact records
+    are (`lost_bytes`). `known_plugins` are the `FileScalars.plugins` of the earlier pieces."""
+    from losscli.parsers.tensorboard.decode import decode_records
+    from losscli.parsers.tensorboard.records import HEADER, OVERHEAD, frame_records, open_tail
+
+    raw, buf = open_tail(path, offset)
+    framing = frame_records(raw, buf=buf, verify=verify)
+    starts, lengths = framing.starts, framing.lengths
+    end = int(starts[-1] + lengths[-1]) + OVERHEAD - HEADER if len(starts) else 0  # past its data CRC
+    lost = end - int((lengths + OVERHEAD).sum())
+    scalars = decode_records(
+        buf, starts=starts, lengths=lengths, text_tags=TEXT_TAGS, blocks=framing.blocks, known_plugins=known_plugins
+    )
+    return EventTail(scalars, offset + end, lost)
+
+
+@dataclass
+class EventFile:
+    """One event file's part in a run: its points (None when it could not be read), and what was wrong with it."""
+
+    path: Path
+    scalars: FileScalars | None
+    problems: list[str]
+
+
 def read_tensorboard(source: Source, *, options: ReadOptions | None = None) -> Run:
     """Read one run's event files into a `Run` (module docstring)."""
     options = options or ReadOptions()
-    base = source.path if source.path.is_dir() else source.path.parent
-    warnings: list[str] = []
-    notes: list[str] = []
-    failures: list[str] = []
-    files: list[tuple[FileScalars, list[str]]] = []
-    meta: dict[str, Any] = {"source_files": [], "records": 0, "verified_checksums": options.verify_checksums}
-    versions: set[str] = set()
-    texts: dict[str, str] = {}
+    files: list[EventFile] = []
     for path in source.files:
         try:
             scalars, framing = read_event_file(path, verify=options.verify_checksums)
         except OSError as exc:
-            failures.append(f"{path}: cannot read: {exc.strerror or exc}")
+            files.append(EventFile(path, None, [f"{path}: cannot read: {exc.strerror or exc}"]))
             continue
-        problems = _file_warnings(path, scalars, framing)
-        if not scalars.records:
-            failures.append(problems[0] if problems else f"{path}: no records")
+        files.append(EventFile(path, scalars, _file_warnings(path, scalars, framing)))
+    return tensorboard_run(source, files, verified=options.verify_checksums)
+
+
+def tensorboard_run(source: Source, files: list[EventFile], *, verified: bool) -> Run:
+    """The run made of its event files' points, in the order given (a file read whole, or piece by piece as it
+    grows: both give the same run)."""
+    base = source.path if source.path.is_dir() else source.path.parent
+    warnings: list[str] = []
+    notes: list[str] = []
+    failures: list[str] = []
+    parts: list[tuple[FileScalars, list[str]]] = []
+    meta: dict[str, Any] = {"source_files": [], "records": 0, "verified_checksums": verified}
+    versions: set[str] = set()
+    texts: dict[str, tuple[str, Path]] = {}  # tag -> the first text of it, and its file
+    for file in files:
+        path, scalars = file.path, file.scalars
+        if scalars is None or not scalars.records:
+            failures.append(file.problems[0] if file.problems else f"{path}: no records")
             continue
-        warnings.extend(problems)
+        warnings.extend(file.problems)
         meta["source_files"].append(str(path))
         meta["records"] += scalars.records
         versions.update([scalars.file_version] if scalars.file_version else [])
         for tag, text in scalars.texts.items():
-            texts.setdefault(tag, text)
+            texts.setdefault(tag, (text, path))
         folder = None if path.parent == base else path.parent.relative_to(base).as_posix()
-        files.append((scalars, [qualified_tag(t, folder=folder) for t in scalars.tags]))
-    if not files:
+        parts.append((scalars, [qualified_tag(t, folder=folder) for t in scalars.tags]))
+    if not parts:
         raise ParseError(source.path, "; ".join(failures) if failures else "no event files")
     warnings.extend(failures)
     if versions:
         meta["file_versions"] = sorted(versions)
-    frame, restarts, tags, summary, notes = _assemble(files)
+    frame, restarts, tags, summary, notes = _assemble(parts)
     more_warnings, more_notes = restart_messages(source.path, found=restarts)
     warnings.extend(more_warnings)
     notes.extend(more_notes)
@@ -123,10 +179,19 @@ def read_tensorboard(source: Source, *, options: ReadOptions | None = None) -> R
     if not len(frame):
         warnings.append(f"{source.path}: no scalar summaries in the event files")
     meta["tags"] = tags
-    meta.update(_training_meta(summary, texts))
+    meta.update(_training_meta(summary, texts.get(_ARGS_TAG, ("", base))[0]))
+    configs, config_warnings = text_configs(texts)
+    warnings.extend(config_warnings)
     name = base.name or str(base)
     return Run(
-        name=name, path=source.path, format="tensorboard", scalars=frame, meta=meta, warnings=warnings, notes=notes
+        name=name,
+        path=source.path,
+        format="tensorboard",
+        scalars=frame,
+        meta=meta,
+        warnings=warnings,
+        notes=notes,
+        configs=configs,
     )
 
 
@@ -205,19 +270,18 @@ def _assemble(
     return Columns(metric_column, tag_column, step, epoch, value, wall), resolved.restarts, tags, summary, naming.notes
 
 
-def _training_meta(summary: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
+def _training_meta(summary: dict[str, Any], args_text: str) -> dict[str, Any]:
     """What the log says about the training: the HF Trainer's arguments, the last step and epoch."""
     meta: dict[str, Any] = {}
-    for tag in _ARGS_TAGS:
-        try:
-            args = json.loads(texts.get(tag, ""))
-        except ValueError:
-            continue
-        if isinstance(args, dict):
-            for key in _ARGS_META:
-                value = args.get(key)
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-                    meta[key] = value
+    try:
+        args = json.loads(args_text) if args_text else None
+    except ValueError:
+        args = None
+    if isinstance(args, dict):
+        for key in _ARGS_META:
+            value = args.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                meta[key] = value
     if "global_step" in summary:
         meta["global_step"] = summary["global_step"]
     epoch, step = summary.get("epoch"), summary.get("last_epoch_step")

@@ -21,6 +21,9 @@ Damage: after a header whose length CRC fails (with checks off: whose length is 
 is unknown, so the reader scans forward to the next position where a header checks and the data starts like an
 event, and goes on from there; the bytes in between are lost. An incomplete record at the end (a file still
 being written, or a crash) is left out.
+
+A file that grows is framed piece by piece (`open_tail`): each piece starts where the last complete record of
+the one before ended, which is a record boundary.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from losscli.parsers.tensorboard.checksums import HEADER, damaged, length_crc, l
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["HEADER", "OVERHEAD", "Framing", "frame_records", "masked_crc", "open_buffer", "unaligned"]
+__all__ = ["HEADER", "OVERHEAD", "Framing", "frame_records", "masked_crc", "open_buffer", "open_tail", "unaligned"]
 
 OVERHEAD = 16  # header + data CRC
 _WINDOW = 1 << 20  # bytes scanned for candidates at once
@@ -77,6 +80,19 @@ def open_buffer(path: Path) -> tuple[Any, np.ndarray]:
             raw: Any = handle.read()
         else:
             raw = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    return raw, np.frombuffer(raw, dtype=np.uint8)
+
+
+def open_tail(path: Path, offset: int) -> tuple[Any, np.ndarray]:
+    """The file's bytes from `offset` to where it ends now, as `open_buffer` gives them (for a file that grows:
+    `reader.read_event_file_from`)."""
+    import numpy as np
+
+    if offset == 0:
+        return open_buffer(path)
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        raw = handle.read()
     return raw, np.frombuffer(raw, dtype=np.uint8)
 
 

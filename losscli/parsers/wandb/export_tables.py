@@ -49,15 +49,23 @@ def load_history_table(path: Path) -> tuple[pd.DataFrame, list[str], int]:
         table = table[history_columns([str(c) for c in table.columns])]
     else:
         table, width = read_csv_table(path, keep=history_columns)
-    if len(table.columns) and str(table.columns[0]) in _INDEX_COLUMNS:
-        table = table.drop(columns=table.columns[0])
-        width -= 1
+    table, width = drop_index(table, width)
     return table, warnings, width
 
 
-def read_csv_table(path: Path, *, keep: Callable[[list[str]], list[str]] | None = None) -> tuple[pd.DataFrame, int]:
+def drop_index(table: pd.DataFrame, width: int) -> tuple[pd.DataFrame, int]:
+    """The table without a leading pandas index column, and the file's width without it."""
+    if len(table.columns) and str(table.columns[0]) in _INDEX_COLUMNS:
+        return table.drop(columns=table.columns[0]), width - 1
+    return table, width
+
+
+def read_csv_table(
+    path: Path, *, keep: Callable[[list[str]], list[str]] | None = None, lines: list[str] | None = None
+) -> tuple[pd.DataFrame, int]:
     """A CSV with float columns (text, booleans and empty cells become NaN), of the columns `keep(header)` names
-    (all when None); and how many columns the file has.
+    (all when None); and how many columns the file has. `lines`: the file's lines read so far (a file that grows,
+    fed to `losscli watch`), parsed instead of the file.
 
     A table narrowed by `keep` is parsed from the file in chunks, for the kept columns only (by position, so that
     any header spelling works): its memory is that of the kept columns, not of the file.
@@ -66,16 +74,17 @@ def read_csv_table(path: Path, *, keep: Callable[[list[str]], list[str]] | None 
 
     import pandas as pd
 
-    header = header_fields(_head(path))
+    header = header_fields(_head(path) if lines is None else (lines[0] + "\n").encode() if lines else b"")
     wanted = set(keep(header)) if keep is not None and header else None
+    given = None if lines is None else io.StringIO("\n".join(lines))
     try:
         if wanted is not None and len(wanted) < len(header):
             index = [i for i, name in enumerate(header) if name in wanted or i == 0]  # the first: an index column?
             with warnings.catch_warnings():  # a column of mixed types in different chunks: converted below
                 warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-                table = pd.read_csv(path, encoding="utf-8-sig", usecols=index)
+                table = pd.read_csv(path if given is None else given, encoding="utf-8-sig", usecols=index)
         else:
-            table = pd.read_csv(io.StringIO(read_text(path)), low_memory=False)
+            table = pd.read_csv(io.StringIO(read_text(path)) if given is None else given, low_memory=False)
     except UnicodeDecodeError:
         raise ParseError(path, "cannot read: not text (binary data)") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -111,42 +120,67 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, int]:
 
 
 def _read_jsonl(path: Path) -> tuple[pd.DataFrame, list[str], int]:
-    import pandas as pd
-
     lines = read_text(path).splitlines()
-    rows: list[dict[str, Any]] = []
-    seen: dict[str, None] = {}  # every key met, in order
-    kept: set[str] | None = None  # once the keys outnumber WIDE_TABLE: the ones read
-    bad = 0
-    truncated = False
-    for number, line in enumerate(lines, 1):
+    rows = JsonlRows(path)
+    rows.feed(lines[:-1])
+    rows.last_line(lines[-1] if lines else "")
+    return rows.table()
+
+
+class JsonlRows:
+    """The rows of a JSONL history table, fed line by line: `_read_jsonl` feeds a whole file, a reader of a file
+    that grows (`losscli watch`) the lines appended since its last look."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: list[dict[str, Any]] = []
+        self.seen: dict[str, None] = {}  # every key met, in order
+        self.kept: set[str] | None = None  # once the keys outnumber WIDE_TABLE: the ones read
+        self.bad = 0
+        self.truncated = False
+
+    def feed(self, lines: list[str]) -> None:
+        """Complete lines, without their line ends."""
+        for line in lines:
+            self._line(line, last=False)
+
+    def last_line(self, line: str) -> None:
+        """The file's last line: cut off when it is not JSON."""
+        self._line(line, last=True)
+
+    def _line(self, line: str, *, last: bool) -> None:
         if not line.strip():
-            continue
+            return
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
-            truncated = number == len(lines)
-            bad += 0 if truncated else 1
-            continue
+            self.truncated = last
+            self.bad += 0 if last else 1
+            return
         if not isinstance(row, dict):
-            bad += 1
-            continue
-        new = [k for k in row if k not in seen]
-        seen.update(dict.fromkeys(new))
-        if kept is None and len(seen) > WIDE_TABLE:  # from here on only the columns that are read are kept
-            kept = set(history_columns(list(seen)))
-            rows = [{k: v for k, v in r.items() if k in kept} for r in rows]
-        elif kept is not None:
-            kept.update(k for k in new if k in _ALWAYS or needed_column(k))
-        rows.append(row if kept is None else {k: v for k, v in row.items() if k in kept})
-    warnings = []
-    if truncated:
-        warnings.append(f"{path}: the last line is cut off; every complete line was kept")
-    if bad:
-        warnings.append(f"{path}: {bad} lines that are not JSON objects were skipped")
-    if not rows:
-        raise ParseError(path, "no JSON object lines")
-    return pd.DataFrame(rows), warnings, len(seen)
+            self.bad += 1
+            return
+        new = [k for k in row if k not in self.seen]
+        self.seen.update(dict.fromkeys(new))
+        if self.kept is None and len(self.seen) > WIDE_TABLE:  # from here on only the columns that are read are kept
+            self.kept = set(history_columns(list(self.seen)))
+            self.rows = [{k: v for k, v in r.items() if k in self.kept} for r in self.rows]
+        elif self.kept is not None:
+            self.kept.update(k for k in new if k in _ALWAYS or needed_column(k))
+        self.rows.append(row if self.kept is None else {k: v for k, v in row.items() if k in self.kept})
+
+    def table(self) -> tuple[pd.DataFrame, list[str], int]:
+        """The rows as a DataFrame, the warnings, and how many columns the file has; ParseError when no row."""
+        import pandas as pd
+
+        warnings = []
+        if self.truncated:
+            warnings.append(f"{self.path}: the last line is cut off; every complete line was kept")
+        if self.bad:
+            warnings.append(f"{self.path}: {self.bad} lines that are not JSON objects were skipped")
+        if not self.rows:
+            raise ParseError(self.path, "no JSON object lines")
+        return pd.DataFrame(self.rows), warnings, len(self.seen)
 
 
 def _int_like(keys: list[str]) -> bool:

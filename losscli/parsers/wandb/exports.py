@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.errors import ParseError
 from losscli.frame import Run
-from losscli.parsers.base import Format, ReadOptions, Source
+from losscli.parsers.base import Format, LineParser, ReadOptions, Source
 from losscli.parsers.text_tables import header_fields
 from losscli.parsers.wandb.export_tables import HISTORY_MARKERS
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
 
 _PARQUET_MAGIC = b"PAR1"
 _RUN_FILES = ("wandb-summary.json", "wandb-metadata.json")  # a run folder's own files, not tables
@@ -85,6 +85,9 @@ class WandbHistoryExport(Format):
     def read(self, source: Source, options: ReadOptions) -> list[Run]:
         return [read_history_export(source.path)]
 
+    def line_parser(self, source: Source, options: ReadOptions) -> LineParser | None:
+        return HistoryLines(source.path) if source.path.suffix.lower() in (".csv", ".jsonl", ".ndjson") else None
+
 
 def _parquet_has_step(path: Path) -> bool:
     """Look for `_step` in the Parquet footer, where the column names are (one read of the file's tail)."""
@@ -99,13 +102,50 @@ def _parquet_has_step(path: Path) -> bool:
 
 
 def read_history_export(path: Path) -> Run:
+    from losscli.parsers.wandb.export_tables import load_history_table
+
+    table, warnings, width = load_history_table(path)
+    return history_run(path, table, warnings, width)
+
+
+class HistoryLines:
+    """A JSONL or CSV history export fed line by line as it grows (`losscli watch`). JSONL rows are parsed as they
+    come; CSV lines are kept and parsed together, as pandas parses the whole file."""
+
+    def __init__(self, path: Path) -> None:
+        from losscli.parsers.wandb.export_tables import JsonlRows
+
+        self.path = path
+        self.jsonl = JsonlRows(path) if path.suffix.lower() != ".csv" else None
+        self.lines: list[str] = []
+
+    def feed(self, lines: list[str]) -> None:
+        if self.jsonl is not None:
+            self.jsonl.feed(lines)
+        else:
+            self.lines.extend(lines)
+
+    def runs(self) -> list[Run]:
+        from losscli.parsers.wandb.export_tables import drop_index, history_columns, read_csv_table
+
+        if self.jsonl is not None:
+            table, warnings, width = self.jsonl.table()
+        else:
+            if not self.lines:
+                raise ParseError(self.path, "empty file")
+            table, width = read_csv_table(self.path, keep=history_columns, lines=self.lines)
+            warnings = []
+        table, width = drop_index(table, width)
+        return [history_run(self.path, table, warnings, width)]
+
+
+def history_run(path: Path, table: pd.DataFrame, warnings: list[str], width: int) -> Run:
+    """The run of a history export's table (`width`: how many columns the file has)."""
     import pandas as pd
 
     from losscli.metric_names import unread_note
-    from losscli.parsers.wandb.export_tables import load_history_table
     from losscli.parsers.wandb.history import describe, history_frame
 
-    table, warnings, width = load_history_table(path)
     result = history_frame(table)
     if result.frame.empty:
         raise ParseError(path, "no numeric history values (only `_`-columns, text or media)")

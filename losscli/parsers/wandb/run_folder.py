@@ -3,7 +3,9 @@
 The `.wandb` transaction log holds everything the run logged, whether it was synced or not; it is read
 natively (`transaction_log`), without the wandb package and without network. From its records come the history rows
 (the curve, mapped by `history`), the run's display name, its config (epochs, batch size, ...) and its
-summary.
+summary. The config and the run's start time are handed over as stated (`Run.configs`, `wandb_config` and
+`wandb_run`); `head_config` reads them from the start of the file alone, for another format of the same training
+(the Trainer writes its config when training begins).
 
 Folder claims: a `wandb/` folder's run sub-folders, each with its `files/`, `logs/` and `tmp/` inside; the
 `latest-run` link (and the `debug*.log` links) point into one of those and are used up without being read
@@ -14,11 +16,12 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from losscli.errors import ParseError
-from losscli.frame import Run
+from losscli.frame import ConfigSource, Run
 from losscli.parsers.base import FolderClaim, Format, ReadOptions, Source
 
 _RUN_DIR = re.compile(r"^(offline-)?run-[\w.-]+$")
@@ -33,6 +36,8 @@ _CONFIG_META = {
     "logging_steps": ("logging_steps", "log_every_n_steps", "log_interval"),
     "gradient_accumulation_steps": ("gradient_accumulation_steps",),
 }
+HEAD_BYTES = 1 << 20  # the run record and the Trainer's config come before the history
+_NOT_THE_KIND = (16, 19, 200)  # Record.control, uuid, _info: beside the record's kind, in any order
 
 
 def _log_files(folder: Path) -> list[Path]:
@@ -92,34 +97,56 @@ class WandbRunFormat(Format):
 
 def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOptions | None = None) -> Run:
     """Read one `.wandb` file into a run; damage becomes warnings, only an unreadable file is a ParseError."""
-    import pandas as pd
+    from losscli.parsers.wandb import transaction_log as log
 
-    run_path = run_path or path.parent
+    scan = log.scan_log(path, verify_checksums=(options or ReadOptions()).verify_checksums)
+    folded = Folded(damaged=bool(scan.bad_chunks or scan.truncated))
+    for payload in scan.records:
+        folded.fold(payload)
+    return wandb_run(path, folded, run_path=run_path, warnings=log.log_warnings(path, scan=scan))
+
+
+@dataclass
+class Folded:
+    """What the records of a `.wandb` file say, folded one record at a time (a file that grows is folded as its
+    records come: `losscli watch`)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    records: int = 0
+    undecodable: int = 0
+    exited: bool = False
+    damaged: bool = False  # a chunk of the file failed its check, or the file ends inside a record
+
+    def fold(self, payload: bytes) -> None:
+        self.records += 1
+        try:
+            self.exited |= _fold_record(payload, self.rows, self.info, self.config, self.summary)
+        except (ValueError, UnicodeDecodeError):
+            self.undecodable += 1
+
+
+def wandb_run(path: Path, folded: Folded, *, run_path: Path | None = None, warnings: list[str]) -> Run:
+    """The run the folded records of `path` make; ParseError when they make none."""
+    import pandas as pd
 
     from losscli.parsers.wandb import transaction_log as log
     from losscli.parsers.wandb.history import describe, history_frame
 
-    scan = log.scan_log(path, verify_checksums=(options or ReadOptions()).verify_checksums)
-    warnings = log.log_warnings(path, scan=scan)
-    rows: list[dict[str, Any]] = []
-    info: dict[str, Any] = {}
-    config: dict[str, Any] = {}
-    summary: dict[str, Any] = {}
-    undecodable = 0
-    exited = False
-    for payload in scan.records:
-        taken = _take_record(payload, rows, info, config, summary)
-        undecodable += taken is None
-        exited |= taken is True
-    if undecodable:
-        warnings.append(f"{path}: {undecodable} records could not be decoded and were skipped")
-    if not scan.records:
-        damaged = " (the file is damaged)" if scan.bad_chunks or scan.truncated else ""
-        raise ParseError(path, "no complete record" + damaged)
-    if undecodable == len(scan.records):
+    run_path = run_path or path.parent
+    warnings = list(warnings)
+    damaged = folded.damaged
+    if folded.undecodable:
+        warnings.append(f"{path}: {folded.undecodable} records could not be decoded and were skipped")
+    if not folded.records:
+        raise ParseError(path, "no complete record" + (" (the file is damaged)" if damaged else ""))
+    if folded.undecodable == folded.records:
         raise ParseError(path, "no record could be decoded: not a W&B run log")
+    rows, info, config = folded.rows, folded.info, folded.config
     if not rows and not info and not config:
-        damage = "; the file is damaged" if scan.bad_chunks or scan.truncated else ""
+        damage = "; the file is damaged" if damaged else ""
         raise ParseError(path, f"no run record and no history in the complete records{damage}")
 
     result = history_frame(pd.DataFrame(rows))
@@ -127,7 +154,7 @@ def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOp
     warnings.extend(more_warnings)
     if not rows:
         notes.append("the run logged no history rows")
-    if not exited:
+    if not folded.exited:
         notes.append("no exit record: the run crashed, was killed, or is still running")
 
     folder = run_path if run_path.is_dir() else path.parent
@@ -136,7 +163,7 @@ def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOp
     meta.update(_config_meta(config))
     if result.steps_per_epoch:
         meta["steps_per_epoch"] = result.steps_per_epoch
-    summary = {k: log.json_value(v) if isinstance(v, log.RawJson) else v for k, v in summary.items()}
+    summary = {k: log.json_value(v) if isinstance(v, log.RawJson) else v for k, v in folded.summary.items()}
     numbers = {k: v for k, v in summary.items() if _is_number(v) and not k.startswith("_")}
     if numbers:
         meta["summary"] = numbers
@@ -149,21 +176,48 @@ def read_wandb_file(path: Path, *, run_path: Path | None = None, options: ReadOp
         meta=meta,
         warnings=warnings,
         notes=notes,
+        configs=_configs(path, config, info),
     )
 
 
-def _take_record(
-    payload: bytes,
-    rows: list[dict[str, Any]],
-    info: dict[str, Any],
-    config: dict[str, Any],
-    summary: dict[str, Any],
-) -> bool | None:
-    """Fold one Record into what is collected: True for the exit record, None when it does not decode."""
+def head_config(path: Path) -> list[ConfigSource]:
+    """The config and start time stated in the first `HEAD_BYTES` of a `.wandb` file; damage is skipped silently
+    (the file's own run reports it), a file that is not a W&B log states nothing."""
+    from losscli.parsers.wandb import transaction_log as log
+
     try:
-        return _fold_record(payload, rows, info, config, summary)
-    except (ValueError, UnicodeDecodeError):
-        return None
+        scan = log.scan_log(path, head=HEAD_BYTES)
+    except ParseError:
+        return []
+    from losscli.parsers.protobuf_wire import fields
+
+    info: dict[str, Any] = {}
+    config: dict[str, Any] = {}
+    for payload in scan.records:
+        try:
+            for number, wire, value in fields(payload):
+                if wire != 2 or number in _NOT_THE_KIND:
+                    continue
+                if number == log.RECORD_CONFIG:
+                    updates, removed = log.decode_update(value)
+                    config.update(updates)
+                    for key in removed:
+                        config.pop(key, None)
+                elif number == log.RECORD_RUN:
+                    run = log.decode_run(value)
+                    config.update(run.pop("config", {}))
+                    info.update({k: v for k, v in run.items() if v not in ("", None) and k != "summary"})
+                break  # history, summary, output, ...: not decoded
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return _configs(path, config, info)
+
+
+def _configs(path: Path, config: dict[str, Any], info: dict[str, Any]) -> list[ConfigSource]:
+    found = [ConfigSource("wandb_config", str(path), config)] if config else []
+    if isinstance(info.get("start_time"), float):
+        found.append(ConfigSource("wandb_run", str(path), {"start_time": info["start_time"]}))
+    return found
 
 
 def _fold_record(
@@ -217,11 +271,11 @@ def _config_value(value: Any) -> Any:
 def _config_meta(config: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     flat = {k: _config_value(v) for k, v in config.items()}
-    for field, keys in _CONFIG_META.items():
+    for name, keys in _CONFIG_META.items():
         for key in keys:
             value = flat.get(key)
             if isinstance(value, (int, float)) and _is_number(value) and value > 0:
-                meta[field] = int(value) if float(value).is_integer() else value
+                meta[name] = int(value) if float(value).is_integer() else value
                 break
     return meta
 

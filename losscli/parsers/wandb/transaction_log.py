@@ -51,6 +51,7 @@ RUN_ID, RUN_PROJECT, RUN_CONFIG, RUN_SUMMARY, RUN_GROUP, RUN_DISPLAY_NAME, RUN_S
     14,
     18,
 )
+RUN_START_TIME = 17  # a google.protobuf.Timestamp: seconds = 1, nanos = 2
 # History/Config/SummaryItem share key=1, nested_key=2, value_json=16; HistoryItem adds a typed oneof
 ITEM_KEY, ITEM_NESTED_KEY, ITEM_VALUE_JSON = 1, 2, 16
 ITEM_NONE, ITEM_BOOL, ITEM_INT, ITEM_NUMBER, ITEM_TEXT, ITEM_JSON = 3, 4, 5, 6, 7, 8
@@ -65,38 +66,65 @@ class LogScan:
     broken_records: int = 0  # records lost because one of their chunks was skipped
     truncated: bool = False  # the file ends inside a chunk or a multi-chunk record
     version: int = VERSION
+    # Where a later look at a growing file starts (`scan_log(start=...)`): the first chunk of the record the file
+    # ends inside, or the end of the last complete one. Nothing before it is read again.
+    resume: int = 0
 
 
 def check_header(head: bytes) -> bool:
     return len(head) >= 6 and head[:4] == MAGIC_IDENT and struct.unpack_from("<H", head, 4)[0] == MAGIC
 
 
-def scan_log(path: Path, *, verify_checksums: bool = True) -> LogScan:
-    """Split the file into record payloads, skipping damaged chunks; ParseError only for a foreign file."""
+def scan_log(
+    path: Path, *, verify_checksums: bool = True, start: int = 0, growing: bool = False, head: int | None = None
+) -> LogScan:
+    """Split the file (or its first `head` bytes) into record payloads, skipping damaged chunks; ParseError only
+    for a foreign file.
+
+    For a file still being written (`losscli watch`), `start` is an earlier scan's `resume` (the header is
+    checked only from 0), and with `growing` a chunk that fails its checksum as the last thing in the file is
+    taken for one being written: left for the next look, not counted as damage."""
     try:
         with path.open("rb") as handle:
-            data = handle.read()
+            handle.seek(start)
+            data = handle.read() if head is None else handle.read(head)
     except OSError as exc:
         raise ParseError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) < CHUNK_HEADER or not check_header(data):
-        if not data:
-            raise ParseError(path, "empty file")
-        raise ParseError(path, "no `:W&B` header: not a W&B transaction log")
-    scan = LogScan(version=data[6])
+    if start == 0:
+        if len(data) < CHUNK_HEADER or not check_header(data):
+            if not data:
+                raise ParseError(path, "empty file")
+            raise ParseError(path, "no `:W&B` header: not a W&B transaction log")
+        scan = LogScan(version=data[6])
+        pos = CHUNK_HEADER
+    else:
+        scan = LogScan()
+        pos = start
+    _scan_chunks(data, start, pos, scan, verify_checksums, growing)
+    return scan
+
+
+def _scan_chunks(data: bytes, base: int, pos: int, scan: LogScan, verify: bool, growing: bool) -> None:
+    """The chunks of `data` (the file's bytes from offset `base`) from file offset `pos` on, into `scan`."""
     view = memoryview(data)
     pending: bytearray | None = None  # payload of a FIRST chunk waiting for its LAST
-    pos = CHUNK_HEADER
-    size = len(data)
+    pending_at = pos  # where that record's first chunk starts
+    size = base + len(data)
+    scan.resume = pos
     while pos < size:
         block_end = min((pos // BLOCK + 1) * BLOCK, size)
         if block_end - pos < CHUNK_HEADER:
-            if block_end == size and any(data[pos:size]):
+            if block_end == size and any(data[pos - base : size - base]):
                 scan.truncated = True  # a chunk header cut off by the end of the file
+            elif pending is None:
+                scan.resume = block_end
             pos = block_end
             continue
-        checksum, length, kind = struct.unpack_from("<IHB", data, pos)
+        checksum, length, kind = struct.unpack_from("<IHB", data, pos - base)
         if checksum == 0 and length == 0 and kind == 0:
             pos = block_end  # zero padding to the end of the block (preallocated or mmap-written files)
+            if pending is None and block_end < size:
+                scan.resume = block_end
             continue
         start, end = pos + CHUNK_HEADER, pos + CHUNK_HEADER + length
         if end > block_end:
@@ -109,13 +137,17 @@ def scan_log(path: Path, *, verify_checksums: bool = True) -> LogScan:
                 pending = None
             pos = block_end
             continue
-        if verify_checksums and zlib.crc32(view[start - 1 : end]) != checksum:
+        if verify and zlib.crc32(view[start - 1 - base : end - base]) != checksum:
+            if growing and end == size:
+                scan.truncated = True  # the last chunk, still being written
+                break
             scan.bad_chunks.append(pos)  # skip this chunk only: the chunks after it carry their own checksums
             scan.broken_records += 1
             pending = None
             pos = end
+            scan.resume = pos
             continue
-        payload = data[start:end]
+        payload = data[start - base : end - base]
         if kind == FULL:
             if pending is not None:
                 scan.broken_records += 1
@@ -124,7 +156,7 @@ def scan_log(path: Path, *, verify_checksums: bool = True) -> LogScan:
         elif kind == FIRST:
             if pending is not None:
                 scan.broken_records += 1
-            pending = bytearray(payload)
+            pending, pending_at = bytearray(payload), pos
         elif kind in (MIDDLE, LAST):
             if pending is None:
                 pass  # the rest of a record whose start was skipped, already counted
@@ -136,9 +168,11 @@ def scan_log(path: Path, *, verify_checksums: bool = True) -> LogScan:
         else:
             scan.bad_chunks.append(pos)
         pos = end
+        if pending is None:
+            scan.resume = pos
     if pending is not None:
         scan.truncated = True
-    return scan
+        scan.resume = pending_at
 
 
 def log_warnings(path: Path, *, scan: LogScan) -> list[str]:
@@ -272,4 +306,8 @@ def decode_run(buf: bytes) -> dict[str, Any]:
             found["starting_step"] = signed(value)
         elif number == RUN_RESUMED and wire == 0:
             found["resumed"] = bool(value)
+        elif number == RUN_START_TIME and wire == 2:
+            parts = {n: v for n, w, v in fields(value) if w == 0}
+            if parts.get(1):
+                found["start_time"] = signed(parts[1]) + signed(parts.get(2, 0)) / 1e9
     return found
