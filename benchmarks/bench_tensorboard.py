@@ -25,8 +25,9 @@ round by round so that load from other work on the machine falls on all of them:
 - process: the same process from spawn to exit, imports included (what a one-off command costs);
 - warm: reads in one process after a first, untimed one (a notebook reading run after run).
 
-Peak memory (`ru_maxrss`) and how much it grew during the fresh read are reported too. Child processes run
-without PYTHONDONTWRITEBYTECODE, so that every package imports from its compiled files as installed packages do.
+Peak memory (the process's own high-water mark: `peak_memory`) and how much it grew during the fresh read are
+reported too. Child processes run without PYTHONDONTWRITEBYTECODE, so that every package imports from its compiled
+files as installed packages do.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -43,6 +43,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from peak_memory import peak_mb
 
 TAGS = ("train/loss", "train/learning_rate", "train/grad_norm", "train/epoch")
 SIZES = {"10k": 10_000, "50k": 50_000, "100k": 100_000, "200k": 200_000, "1M": 1_000_000}
@@ -205,11 +207,11 @@ def reader_function(reader: str, folder: Path):
 def child(reader: str, folder: Path, warm: int) -> dict:
     """Import, then time one read (and `warm` more after it); report seconds, points and memory."""
     read = reader_function(reader, folder)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_mb()
     began = time.perf_counter()
     points, frame_bytes = read()
     seconds = time.perf_counter() - began
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak_mb()
     warm_times = []
     for _ in range(warm):
         began = time.perf_counter()
@@ -219,8 +221,8 @@ def child(reader: str, folder: Path, warm: int) -> dict:
         "seconds": seconds,
         "warm": warm_times,
         "points": points,
-        "peak_mb": after / 1024,
-        "grew_mb": (after - before) / 1024,
+        "peak_mb": after,
+        "grew_mb": after - before,
         "frame_mb": frame_bytes / 2**20,
     }
 

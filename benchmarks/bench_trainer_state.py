@@ -15,7 +15,8 @@ wrote, the same way and compares the bytes.
 Each reader runs in a fresh process (imports first, not timed), the same number of rounds each, interleaved,
 medians: `json.load` (the file into Python objects, nothing more), `orjson.loads` (the same with orjson, which
 losscli uses), and `losscli.load` (the file into a run: every point as numpy columns, the restart rule and the
-log checks applied). Peak memory is the process's `ru_maxrss`; `grew` is how much it grew during the read.
+log checks applied). Peak memory is the process's own high-water mark (`peak_memory`); `grew` is how much it
+grew during the read.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from peak_memory import peak_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_logs" / "hf-stepped" / "trainer_state.json"
@@ -142,7 +144,7 @@ def child(reader: str, path: Path) -> dict:
         from losscli.parsers import trainer_output  # noqa: F401
     elif reader == "orjson":
         import orjson
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_mb()
     began = time.perf_counter()
     if reader == "json.load":
         with open(path, encoding="utf-8") as handle:
@@ -153,8 +155,8 @@ def child(reader: str, path: Path) -> dict:
         (run,) = losscli.load(path)
         count = len(run.columns())
     seconds = time.perf_counter() - began
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": seconds, "count": count, "peak_mb": after / 1024, "grew_mb": (after - before) / 1024}
+    after = peak_mb()
+    return {"seconds": seconds, "count": count, "peak_mb": after, "grew_mb": (after - before) / 1024}
 
 
 BASELINE: list[str] = []  # --baseline: the source folder of another losscli, read as `losscli@base`
