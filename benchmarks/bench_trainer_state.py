@@ -156,7 +156,7 @@ def child(reader: str, path: Path) -> dict:
         count = len(run.columns())
     seconds = time.perf_counter() - began
     after = peak_mb()
-    return {"seconds": seconds, "count": count, "peak_mb": after, "grew_mb": (after - before) / 1024}
+    return {"seconds": seconds, "count": count, "peak_mb": after, "grew_mb": after - before}
 
 
 BASELINE: list[str] = []  # --baseline: the source folder of another losscli, read as `losscli@base`
