@@ -1,28 +1,33 @@
 """Benchmark losscli's TensorBoard reader against tbparse, TensorBoard's EventAccumulator and two floors.
 
-    python benchmarks/bench_tensorboard.py            # 10k, 100k and 1M events (4-5 minutes on 2 cores)
-    python benchmarks/bench_tensorboard.py --quick    # 10k and 100k only (about 20 s)
-    python benchmarks/bench_tensorboard.py --data /tmp/tb-bench   # keep the event files and reuse them next
-    time
+    python benchmarks/bench_tensorboard.py            # periodic 10k/100k/1M, HF and irregular 200k (~15 min)
+    python benchmarks/bench_tensorboard.py --quick    # periodic 10k/100k, HF and irregular 50k (~3 min)
+    python benchmarks/bench_tensorboard.py --layouts hf,irregular   # only the writers' layouts
+    python benchmarks/bench_tensorboard.py --data /tmp/tb-bench     # keep the event files and reuse them
 
-Event files are written by real writers, over 4 tags logged in turn like the HF Trainer's (`train/loss`,
-`train/learning_rate`, `train/grad_norm`, `train/epoch`): `simple_value` by tensorboardX's SummaryWriter, and
-the TF2 tensor form by TensorBoard's EventFileWriter with `summary_v2.scalar_pb` (what `tf.summary.scalar`
-writes).
+Event files are written by real writers. `periodic`: 4 tags logged in turn (`train/loss`, `train/learning_rate`,
+`train/grad_norm`, `train/epoch`), as `simple_value` by tensorboardX's SummaryWriter and as the TF2 tensor form by
+TensorBoard's EventFileWriter with `summary_v2.scalar_pb` (what `tf.summary.scalar` writes): the best case for a
+reader that predicts records. `hf`: laid out as the HF Trainer's TensorBoardCallback writes a run (text summaries
+first, four train tags each logging step, an evaluation's five tags every 500 steps and at the end, the closing
+summary, `trainer.evaluate()` in a second file; checked against a file the real Trainer wrote). `irregular`: TF2
+tensors mixed with simple values, a tag that starts a third of the way in, tags every 7 and 10 steps, evaluations,
+histograms (`tensorboard_layouts` says how each is written).
 
-Every reader runs in a fresh Python process that imports what it needs first, then times one read of the file
-into its own result (a DataFrame for losscli and tbparse; every point materialised for EventAccumulator) and
-reports its peak memory (`ru_maxrss`) and how much that grew during the read. The fast readers, whose times
-are short and so most disturbed by other work on the machine, run 3 times and the best is kept; the slow ones
-run once.
+Every reader reads the run folder into its own result: `losscli.load(folder)` and each run's `.scalars`
+DataFrame (losscli+pandas; `losscli` and `losscli-nocrc` stop at the numpy columns, with and without CRC checks),
+`SummaryReader(folder)` and its `.scalars` and `.tensors` DataFrames (tbparse), every point read out of an
+EventAccumulator with `size_guidance` 0 (accumulator); `bytes` reads the files, `walk` walks their framing in a
+Python loop. Each is timed three ways, the same number of rounds for every reader, medians, readers interleaved
+round by round so that load from other work on the machine falls on all of them:
 
-- bytes: reading the file (`open(...).read()`), the I/O floor;
-- walk: reading it and walking the record framing in a Python loop, without checks or decoding;
-- losscli: `losscli.parsers.tensorboard.reader.read_tensorboard` with CRC checks (the default), and without: a `Run`
-  holding numpy columns (what the analysis reads; pandas is not imported); losscli+pandas: the same with CRC
-  checks, plus the `Run.scalars` DataFrame built from it, as tbparse returns one;
-- tbparse: `SummaryReader(dir).scalars` (`.tensors` for the TF2 file);
-- EventAccumulator: `size_guidance` 0 (keep every point) for scalars and tensors, then every point read out.
+- fresh: one read in a fresh Python process that has imported what it needs (as a script's first call);
+- process: the same process from spawn to exit, imports included (what a one-off command costs);
+- warm: reads in one process after a first, untimed one (a notebook reading run after run).
+
+Peak memory (the process's own high-water mark: `peak_memory`) and how much it grew during the fresh read are
+reported too. Child processes run without PYTHONDONTWRITEBYTECODE, so that every package imports from its compiled
+files as installed packages do.
 """
 
 from __future__ import annotations
@@ -31,18 +36,22 @@ import argparse
 import json
 import math
 import os
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from peak_memory import peak_mb
+
 TAGS = ("train/loss", "train/learning_rate", "train/grad_norm", "train/epoch")
-SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
-FAST = ("bytes", "walk", "losscli", "losscli-nocrc", "losscli+pandas")
+SIZES = {"10k": 10_000, "50k": 50_000, "100k": 100_000, "200k": 200_000, "1M": 1_000_000}
 READERS = ("bytes", "walk", "losscli", "losscli-nocrc", "losscli+pandas", "tbparse", "accumulator")
+ROOT = Path(__file__).resolve().parent.parent
+HF_SAMPLE = ROOT / "sample_logs" / "findings" / "eval-leak" / "runs" / "eval-leak"  # eval_steps 9, real Trainer
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 # ---------------------------------------------------------------- writing
@@ -88,113 +97,180 @@ def write_tf2(folder: Path, count: int) -> None:
     writer.close()
 
 
-def prepare(data: Path, sizes: list[str]) -> list[tuple[str, str, Path, int]]:
-    """Write (or reuse) each file; return (form, size, folder, events)."""
+def write_hf(folder: Path, count: int) -> None:
+    from tensorboard_layouts import write_hf as write
+
+    write(folder, steps=round(count / (4 + 5 / 500)), eval_steps=500)
+
+
+def write_irregular(folder: Path, count: int) -> None:
+    from tensorboard_layouts import write_irregular as write
+
+    write(folder, steps=round(count / 2.93))  # about 2.93 events a step
+
+
+WRITERS = {"simple_value": write_simple, "tf2-tensor": write_tf2, "hf": write_hf, "irregular": write_irregular}
+
+
+def prepare(data: Path, plan: list[tuple[str, str]]) -> list[tuple[str, str, Path]]:
+    """Write (or reuse) each (layout, size) folder; return (layout, size, folder)."""
     out = []
-    for size in sizes:
-        for form, write in (("simple_value", write_simple), ("tf2-tensor", write_tf2)):
-            folder = data / f"{form}-{size}"
-            done = folder / "done.json"
-            if not (done.exists() and json.loads(done.read_text()).get("events") == SIZES[size]):
-                shutil.rmtree(folder, ignore_errors=True)
-                folder.mkdir(parents=True)
-                began = time.perf_counter()
-                write(folder, SIZES[size])
-                done.write_text(json.dumps({"events": SIZES[size]}))
-                print(f"  wrote {form} {size} in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-            out.append((form, size, folder, SIZES[size]))
+    for form, size in plan:
+        folder = data / f"{form}-{size}"
+        done = folder / "done.json"
+        if not (done.exists() and json.loads(done.read_text()).get("events") == SIZES[size]):
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            began = time.perf_counter()
+            WRITERS[form](folder, SIZES[size])
+            done.write_text(json.dumps({"events": SIZES[size]}))
+            print(f"  wrote {form} {size} in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+        out.append((form, size, folder))
     return out
 
 
 # ---------------------------------------------------------------- readers (each run in a child process)
 
 
-def child(reader: str, folder: Path, form: str) -> dict:
-    """Import, then time one read; report seconds, points and memory."""
+def event_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if "tfevents" in p.name)
+
+
+def reader_function(reader: str, folder: Path):
+    """Import what `reader` needs; return a function that reads `folder` once: (points, frame bytes)."""
     import struct
 
-    path = next(p for p in sorted(folder.iterdir()) if "tfevents" in p.name)
     if reader.startswith("losscli"):
         import google_crc32c  # noqa: F401
         import numpy  # noqa: F401
 
+        import losscli
+        from losscli.parsers.base import ReadOptions
+
         if reader == "losscli+pandas":
             import pandas  # noqa: F401
-        from losscli.parsers.base import ReadOptions, Source
-        from losscli.parsers.tensorboard.columns import decode_blocks  # noqa: F401
-        from losscli.parsers.tensorboard.decode import decode_records  # noqa: F401
-        from losscli.parsers.tensorboard.reader import read_tensorboard
-        from losscli.parsers.tensorboard.records import frame_records  # noqa: F401
+        options = ReadOptions(verify_checksums=reader != "losscli-nocrc")
+
+        def read():
+            runs = losscli.load(folder, read_options=options)
+            if reader == "losscli+pandas":
+                return sum(len(r.scalars) for r in runs), sum(int(r.scalars.memory_usage().sum()) for r in runs)
+            columns = [r.columns() for r in runs]
+            names = ("metric", "tag", "step", "epoch", "value", "wall_time")
+            return sum(len(c) for c in columns), sum(getattr(c, n).nbytes for c in columns for n in names)
+
     elif reader == "tbparse":
         from tbparse import SummaryReader
+
+        def read():
+            summary = SummaryReader(str(folder))
+            frames = [summary.scalars, summary.tensors]
+            return sum(len(f) for f in frames), sum(int(f.memory_usage(index=True).sum()) for f in frames)
+
     elif reader == "accumulator":
         from tensorboard.backend.event_processing import event_accumulator
         from tensorboard.util import tensor_util
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+        def read():
+            points = 0
+            for path in event_files(folder):
+                guidance = {event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0}
+                accumulator = event_accumulator.EventAccumulator(str(path), size_guidance=guidance)
+                accumulator.Reload()
+                tags = accumulator.Tags()
+                points += sum(len(accumulator.Scalars(t)) for t in tags["scalars"])
+                for tag in tags["tensors"]:  # the scalar ones (one number), not text or histograms
+                    arrays = [tensor_util.make_ndarray(e.tensor_proto) for e in accumulator.Tensors(tag)]
+                    points += len([float(a) for a in arrays if a.size == 1 and a.dtype.kind in "fiu"])
+            return points, 0
+
+    elif reader == "bytes":
+
+        def read():
+            return sum(len(p.read_bytes()) for p in event_files(folder)), 0
+
+    else:  # walk
+
+        def read():
+            points, unpack = 0, struct.Struct("<Q").unpack_from
+            for path in event_files(folder):
+                data, pos = path.read_bytes(), 0
+                while pos < len(data):
+                    (length,) = unpack(data, pos)
+                    pos += length + 16
+                    points += 1
+            return points, 0
+
+    return read
+
+
+def child(reader: str, folder: Path, warm: int) -> dict:
+    """Import, then time one read (and `warm` more after it); report seconds, points and memory."""
+    read = reader_function(reader, folder)
+    before = peak_mb()
     began = time.perf_counter()
-    frame_bytes = 0
-    if reader == "bytes":
-        with open(path, "rb") as handle:
-            points = len(handle.read())
-    elif reader == "walk":
-        with open(path, "rb") as handle:
-            data = handle.read()
-        pos, points, unpack = 0, 0, struct.Struct("<Q").unpack_from
-        while pos < len(data):
-            (length,) = unpack(data, pos)
-            pos += length + 16
-            points += 1
-    elif reader.startswith("losscli"):
-        options = ReadOptions(verify_checksums=reader != "losscli-nocrc")
-        run = read_tensorboard(Source("tensorboard", folder, (path,)), options=options)
-        columns = run.columns()
-        if reader == "losscli+pandas":
-            points = len(run.scalars)
-            frame_bytes = int(run.scalars.memory_usage(index=True).sum())
-        else:
-            points = len(columns)
-            frame_bytes = sum(
-                getattr(columns, name).nbytes for name in ("metric", "tag", "step", "epoch", "value", "wall_time")
-            )
-    elif reader == "tbparse":
-        summary = SummaryReader(str(folder))
-        frame = summary.scalars if form == "simple_value" else summary.tensors
-        points = len(frame)
-        frame_bytes = int(frame.memory_usage(index=True).sum())
-    else:
-        accumulator = event_accumulator.EventAccumulator(
-            str(path), size_guidance={event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0}
-        )
-        accumulator.Reload()
-        tags = accumulator.Tags()
-        points = sum(len(accumulator.Scalars(t)) for t in tags["scalars"])
-        for tag in tags["tensors"]:
-            points += len([float(tensor_util.make_ndarray(e.tensor_proto)) for e in accumulator.Tensors(tag)])
+    points, frame_bytes = read()
     seconds = time.perf_counter() - began
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak_mb()
+    warm_times = []
+    for _ in range(warm):
+        began = time.perf_counter()
+        read()
+        warm_times.append(time.perf_counter() - began)
     return {
         "seconds": seconds,
+        "warm": warm_times,
         "points": points,
-        "peak_mb": after / 1024,
-        "grew_mb": (after - before) / 1024,
+        "peak_mb": after,
+        "grew_mb": after - before,
         "frame_mb": frame_bytes / 2**20,
     }
 
 
-def measure(reader: str, folder: Path, form: str) -> dict:
-    runs = 3 if reader in FAST else 1
-    best: dict | None = None
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", reader, str(folder), form], capture_output=True, text=True
-        )
-        if out.returncode != 0:
-            raise SystemExit(f"{reader} on {folder} failed:\n{out.stderr}")
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        if best is None or result["seconds"] < best["seconds"]:
-            best = result
-    assert best is not None
-    return best
+BASELINE: list[str] = []  # --baseline: the source folder of another losscli, for readers named `...@base`
+
+
+def spawn(reader: str, folder: Path, warm: int) -> dict:
+    env = dict(ENV)
+    if reader.endswith("@base"):
+        reader, env["PYTHONPATH"] = reader[: -len("@base")], BASELINE[0]
+    began = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", reader, str(folder), str(warm)], capture_output=True, text=True, env=env
+    )
+    process = time.perf_counter() - began
+    if out.returncode != 0:
+        raise SystemExit(f"{reader} on {folder} failed:\n{out.stderr}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process"] = process
+    return result
+
+
+def measure(readers: list[str], folder: Path, rounds: int) -> dict[str, dict]:
+    """Every reader `rounds` times in fresh processes and `rounds` warm reads, interleaved; medians."""
+    for reader in readers:  # untimed: compiled files written, the files in the page cache
+        spawn(reader, folder, 0)
+    fresh: dict[str, list[dict]] = {r: [] for r in readers}
+    warm: dict[str, list[float]] = {r: [] for r in readers}
+    for round_number in range(rounds):
+        for reader in readers:
+            fresh[reader].append(spawn(reader, folder, 0))
+        if round_number == 0:
+            for reader in readers:
+                warm[reader] = spawn(reader, folder, rounds)["warm"]
+    out = {}
+    for reader in readers:
+        runs = fresh[reader]
+        out[reader] = {
+            "seconds": statistics.median(r["seconds"] for r in runs),
+            "process": statistics.median(r["process"] for r in runs),
+            "warm": statistics.median(warm[reader]),
+            "points": runs[0]["points"],
+            "peak_mb": statistics.median(r["peak_mb"] for r in runs),
+            "grew_mb": statistics.median(r["grew_mb"] for r in runs),
+            "frame_mb": runs[0]["frame_mb"],
+        }
+    return out
 
 
 # ---------------------------------------------------------------- report
@@ -202,90 +278,119 @@ def measure(reader: str, folder: Path, form: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="10k and 100k events only")
+    parser.add_argument("--quick", action="store_true", help="periodic 10k and 100k, the writers' layouts at 50k")
+    parser.add_argument("--layouts", default="simple_value,tf2-tensor,hf,irregular", help="comma-separated")
+    parser.add_argument("--rounds", type=int, default=3, help="fresh processes and warm reads per reader")
     parser.add_argument(
         "--data", type=Path, help="folder for the event files, kept and reused (default: a temporary one)"
     )
     parser.add_argument("--readers", default=",".join(READERS), help="comma-separated subset of " + ",".join(READERS))
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="the source folder of another losscli (a copy of a checkout): its losscli readers run too, as @base",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        reader, folder, form = args.child
-        print(json.dumps(child(reader, Path(folder), form)))
+        reader, folder, warm = args.child
+        print(json.dumps(child(reader, Path(folder), int(warm))))
         return
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     readers = [r for r in args.readers.split(",") if r]
-    sizes = ["10k", "100k"] if args.quick else ["10k", "100k", "1M"]
+    if args.baseline:
+        BASELINE.append(str(args.baseline.resolve()))
+        readers += [f"{r}@base" for r in readers if r.startswith("losscli")]
+    layouts = [x for x in args.layouts.split(",") if x]
+    periodic = ["10k", "100k"] if args.quick else ["10k", "100k", "1M"]
+    real = "50k" if args.quick else "200k"
+    plan = [(f, s) for f in ("simple_value", "tf2-tensor") if f in layouts for s in periodic]
+    plan += [(f, real) for f in ("hf", "irregular") if f in layouts]
     data = args.data or Path(tempfile.mkdtemp(prefix="bench-tensorboard-"))
     try:
-        files = prepare(data, sizes)
+        checked = ""
+        if "hf" in layouts:
+            from tensorboard_layouts import check_hf_order
+
+            with tempfile.TemporaryDirectory() as scratch:
+                checked = check_hf_order(HF_SAMPLE, 9, Path(scratch) / "hf")
+        files = prepare(data, plan)
         rows = []
-        for form, size, folder, events in files:
-            path = next(p for p in folder.iterdir() if "tfevents" in p.name)
-            megabytes = path.stat().st_size / 2**20
-            results = {}
+        for form, size, folder in files:
+            megabytes = sum(p.stat().st_size for p in event_files(folder)) / 2**20
+            results = measure(readers, folder, args.rounds)
             for reader in readers:
-                results[reader] = measure(reader, folder, form)
                 print(f"  {form} {size} {reader}: {results[reader]['seconds']:.3f} s", file=sys.stderr)
-            rows.append((form, size, events, megabytes, results))
-        report(rows, readers)
+            rows.append((form, size, SIZES[size], megabytes, len(event_files(folder)), results))
+        report(rows, readers, args.rounds, checked)
     finally:
         if args.data is None:
             shutil.rmtree(data, ignore_errors=True)
 
 
-def report(rows: list, readers: list[str]) -> None:
+def report(rows: list, readers: list[str], rounds: int, checked: str) -> None:
     print(
-        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; times are the best of 3 fresh processes "
-        "for bytes/walk/losscli, one process for tbparse/accumulator\n"
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; medians of "
+        f"{rounds} rounds per reader, interleaved; x tbparse = tbparse's time / the reader's, each way"
     )
+    if checked:
+        print(checked)
+    print()
     header = (
-        f"{'file':<20} {'reader':<14} {'seconds':>8} {'events/s':>11} {'MB/s':>8} {'x tbparse':>9} "
-        f"{'x walk':>7} {'peak MB':>8} {'grew MB':>8} {'frame MB':>8}"
+        f"{'file':<22} {'reader':<19} {'fresh s':>8} {'process s':>9} {'warm s':>8} {'events/s':>11} "
+        f"{'x tbparse':>16} {'peak MB':>8} {'grew MB':>8} {'frame MB':>8}"
     )
     print(header)
+    print(f"{'':<22} {'':<19} {'':>8} {'':>9} {'':>8} {'(fresh)':>11} {'fresh/proc/warm':>16}")
     print("-" * len(header))
     aims = []
-    for form, size, events, megabytes, results in rows:
-        tbparse = results.get("tbparse", {}).get("seconds")
-        walk = results.get("walk", {}).get("seconds")
+    for form, size, events, megabytes, count, results in rows:
+        tb = results.get("tbparse")
+        label = f"{form} {size}" + (f" ({count} files)" if count > 1 else "")
         for reader in readers:
             r = results[reader]
-            ratio = f"{tbparse / r['seconds']:.1f}" if tbparse else "-"
-            to_walk = f"{r['seconds'] / walk:.2f}" if walk else "-"
+            ratio = "-"
+            if tb:
+                ratio = "/".join(f"{tb[k] / r[k]:.0f}" for k in ("seconds", "process", "warm"))
             frame = f"{r['frame_mb']:.1f}" if r["frame_mb"] else "-"
             print(
-                f"{form + ' ' + size:<20} {reader:<14} {r['seconds']:>8.3f} "
-                f"{events / r['seconds']:>11,.0f} {megabytes / r['seconds']:>8.1f} {ratio:>9} {to_walk:>7} "
-                f"{r['peak_mb']:>8.0f} "
-                f"{r['grew_mb']:>8.0f} {frame:>8}"
+                f"{label:<22} {reader:<19} {r['seconds']:>8.3f} {r['process']:>9.3f} {r['warm']:>8.3f} "
+                f"{events / r['seconds']:>11,.0f} {ratio:>16} {r['peak_mb']:>8.0f} {r['grew_mb']:>8.0f} {frame:>8}"
             )
-        print()
-        if size == "1M" and tbparse and "losscli" in results:
-            aims.extend(_aims(form, megabytes, results, tbparse, walk))
+        print(f"{'':<22} {megabytes:.1f} MB of event files, {results[readers[0]]['points']:,} points by {readers[0]}\n")
+        aims.extend(_aims(form, size, megabytes, results))
     if aims:
-        print("Aims on the 1M files:")
+        print("Aims:")
         for line in aims:
             print("  " + line)
 
 
-def _aims(form: str, megabytes: float, results: dict, tbparse: float, walk: float | None) -> list[str]:
-    crc, nocrc = results["losscli"], results.get("losscli-nocrc")
-    need = 40 if form == "simple_value" else 60
-    lines = [_aim(f"{form}: checks on, >= {need}x tbparse", tbparse / crc["seconds"], need)]
-    if nocrc:
-        lines.append(_aim(f"{form}: checks off, >= 80x tbparse", tbparse / nocrc["seconds"], 80))
-        if walk:
-            to_walk = nocrc["seconds"] / walk
-            lines.append(_aim(f"{form}: checks off, <= 2x the walk floor", to_walk, 2, upper=True))
-    bound = 2 * (megabytes + crc["frame_mb"])
-    lines.append(
-        _aim(
-            f"{form}: memory grown while reading < 2 x (file + frame) = {bound:.0f} MB",
-            crc["grew_mb"],
-            bound,
-            upper=True,
+def _aims(form: str, size: str, megabytes: float, results: dict) -> list[str]:
+    tb, walk = results.get("tbparse"), results.get("walk")
+    crc, nocrc, pandas = results.get("losscli"), results.get("losscli-nocrc"), results.get("losscli+pandas")
+    lines = []
+    if form in ("hf", "irregular") and tb and pandas:
+        for key, how in (("seconds", "fresh"), ("warm", "warm")):
+            lines.append(
+                _aim(f"{form} {size}: DataFrames, checks on, {how}: >= 40x tbparse", tb[key] / pandas[key], 40)
+            )
+    if size == "1M" and tb and crc:
+        need = 40 if form == "simple_value" else 60
+        lines.append(_aim(f"{form} 1M: checks on, >= {need}x tbparse", tb["seconds"] / crc["seconds"], need))
+        if nocrc:
+            lines.append(_aim(f"{form} 1M: checks off, >= 80x tbparse", tb["seconds"] / nocrc["seconds"], 80))
+            if walk:
+                to_walk = nocrc["seconds"] / walk["seconds"]
+                lines.append(_aim(f"{form} 1M: checks off, <= 2x the walk floor", to_walk, 2, upper=True))
+        bound = 2 * (megabytes + crc["frame_mb"])
+        lines.append(
+            _aim(
+                f"{form} 1M: memory grown while reading < 2 x (file + frame) = {bound:.0f} MB",
+                crc["grew_mb"],
+                bound,
+                True,
+            )
         )
-    )
     return lines
 
 

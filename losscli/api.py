@@ -18,7 +18,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from losscli.analysis.result import RunResult
 from losscli.discover import Located, Problem, WalkOptions, find_sources
 from losscli.discover import walk as walk_sources
 from losscli.errors import LossCliError
@@ -26,6 +25,7 @@ from losscli.parsers import get_format
 from losscli.parsers.base import ReadOptions, Source
 
 if TYPE_CHECKING:
+    from losscli.analysis.result import RunResult
     from losscli.analysis.settings import Settings
     from losscli.config.record import RunConfig
     from losscli.frame import Run
@@ -209,6 +209,8 @@ def _lost(located: Located, exc: BaseException) -> list[Run | ReadFailure]:
 
 def _crashed(located: Located, exc: BaseException) -> list[RunResult]:
     """The result of a source whose reading killed its process even when read alone."""
+    from losscli.analysis.result import RunResult
+
     source, root = located
     message = f"{source.path}: the process reading it stopped ({type(exc).__name__})"
     return [RunResult(run_label(source.path, root=root), str(source.path), source.format, None, error=message)]
@@ -263,6 +265,7 @@ def _judge_source(
     raw_config: bool,
 ) -> list[RunResult]:
     from losscli.analysis.classify import analyze
+    from losscli.analysis.result import RunResult
     from losscli.curves import display_curves
 
     label = run_label(source.path, root=root)

@@ -27,6 +27,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from losscli.errors import UsageError
 from losscli.parsers import all_formats
@@ -104,8 +105,8 @@ def _mode(root: Path) -> int:
 def _walk_all(
     roots: list[Path], modes: list[int], options: WalkOptions, read: ReadOptions
 ) -> Iterator[Problem | Located]:
-    seen_dirs: set[tuple[int, int]] = set()
-    seen_sources: set[Path] = set()
+    seen_dirs = _Seen()
+    seen_sources = _Seen()
     formats = [f for f in all_formats() if not options.formats or f.name in options.formats]
     for root, mode in zip(roots, modes):
         if stat.S_ISDIR(mode):
@@ -119,11 +120,10 @@ def _walk_all(
                 yield item
                 continue
             source, base = item
-            key = Path(os.path.realpath(source.path))
-            if key in seen_sources or not _selected(source.path, base, options):
+            if not _selected(source.path, base, options):
                 continue
-            seen_sources.add(key)
-            yield item
+            if seen_sources.add(0, hash(os.path.realpath(source.path)) & _UINT64):  # 64 bits of the real path
+                yield item
 
 
 def _selected(path: Path, root: Path, options: WalkOptions) -> bool:
@@ -162,7 +162,7 @@ def _named_file(path: Path, formats: list[Format], read: ReadOptions) -> Iterato
 
 
 def _walk_folder(
-    folder: Path, formats: list[Format], options: WalkOptions, seen_dirs: set[tuple[int, int]], read: ReadOptions
+    folder: Path, formats: list[Format], options: WalkOptions, seen_dirs: _Seen, read: ReadOptions
 ) -> Iterator[Problem | Located]:
     stack = [folder]
     while stack:
@@ -201,23 +201,56 @@ def _walk_folder(
         stack.extend(current / d for d in reversed(walk_next))
 
 
+_UINT64 = (1 << 64) - 1
+_MERGE = 1 << 14
+
+
+class _Seen:
+    """What the walk has met (folders by device and inode, runs by their real path's 64-bit hash), in about 8
+    bytes each, so that memory stays flat over a tree of a million runs: new keys go to a small set, merged into
+    a sorted array as it grows. (Two real paths share a hash once in 2**64 pairs; folders are compared exactly.)"""
+
+    def __init__(self) -> None:
+        self.recent: dict[int, set[int]] = {}
+        self.merged: dict[int, Any] = {}  # device -> sorted uint64 array
+
+    def add(self, device: int, key: int) -> bool:
+        """Whether `key` (an unsigned 64-bit int) is new on `device`; it is met from now on."""
+        recent = self.recent.setdefault(device, set())
+        if key in recent:
+            return False
+        merged = self.merged.get(device)
+        if merged is not None:
+            import numpy as np
+
+            at = int(np.searchsorted(merged, np.uint64(key)))
+            if at < len(merged) and int(merged[at]) == key:
+                return False
+        recent.add(key)
+        if len(recent) >= _MERGE:
+            import numpy as np
+
+            new = np.fromiter(recent, np.uint64, len(recent))
+            self.merged[device] = np.union1d(merged, new) if merged is not None else np.sort(new)
+            recent.clear()
+        return True
+
+
 def _unreadable(path: Path, exc: OSError, what: str) -> Problem:
     return Problem(f"{path}: {exc.strerror or what}; skipped", error=True)
 
 
-def _list(folder: Path, seen_dirs: set[tuple[int, int]], problems: list[Problem]) -> tuple[list[str], list[str]] | None:
+def _list(folder: Path, seen_dirs: _Seen, problems: list[Problem]) -> tuple[list[str], list[str]] | None:
     """Sorted file and folder names of `folder`, or None if it was seen already or cannot be read."""
     try:
         info = folder.stat()
     except OSError as exc:
         problems.append(_unreadable(folder, exc, "cannot be read"))
         return None
-    key = (info.st_dev, info.st_ino)
-    if key in seen_dirs:
+    if not seen_dirs.add(info.st_dev, info.st_ino):
         if folder.is_symlink():
             problems.append(Problem(f"{folder}: link to a folder already visited (a link loop?); skipped"))
         return None
-    seen_dirs.add(key)
     files: list[str] = []
     dirs: list[str] = []
     try:

@@ -154,20 +154,24 @@ class Run:
 
 
 def make_frame(metric: Any, tag: Any, step: Any, epoch: Any, value: Any, wall_time: Any) -> pd.DataFrame:
-    """Build a DataFrame from column sequences (lists or numpy arrays) with the contract's dtypes."""
+    """Build a DataFrame from column sequences (lists or numpy arrays) with the contract's dtypes.
+
+    The DataFrame holds the arrays themselves, one block each: copying them into pandas' consolidated blocks
+    took about a tenth of reading a 200k-point event file."""
     import pandas as pd
 
     cols = make_columns(metric, tag, step, epoch, value, wall_time)
     return pd.DataFrame(
         {
-            "metric": pd.Series(cols.metric, dtype=object),
-            "tag": pd.Series(cols.tag, dtype=object),
+            "metric": pd.Series(cols.metric, dtype=object, copy=False),
+            "tag": pd.Series(cols.tag, dtype=object, copy=False),
             "step": cols.step,
             "epoch": cols.epoch,
             "value": cols.value,
             "wall_time": cols.wall_time,
         },
         columns=list(COLUMNS),
+        copy=False,
     )
 
 

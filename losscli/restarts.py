@@ -104,7 +104,8 @@ def resolve_codes(
     if not len(step):
         return Resolved(None, step, np.zeros(0, dtype=np.int64), Restarts())
     codes = int(code.max()) + 1
-    order = np.argsort(code, kind="stable") if codes > 1 else None
+    grouped = codes == 1 or bool((code[1:] >= code[:-1]).all())  # a reader that built them grouped already
+    order = None if grouped else np.argsort(code, kind="stable")
     steps = step if order is None else step[order]
     counts = np.bincount(code, minlength=codes)
     starts = np.cumsum(counts) - counts
@@ -166,15 +167,15 @@ def _resolve_block(block: np.ndarray, values: np.ndarray, epochs: np.ndarray | N
     back = np.zeros(len(block), dtype=bool)
     back[splits] = True
     segment = np.cumsum(back)  # a new segment at each fall that is not out of order
-    seg_first = np.r_[0, splits]
+    seg_first = np.concatenate(([0], splits))
     later_min = np.minimum.accumulate(block[::-1])[::-1]
     # a point survives the falls after it when everything logged in later segments stands above its step
-    limit = np.r_[later_min[seg_first[1:]], np.iinfo(np.int64).max]
+    limit = np.concatenate((later_min[seg_first[1:]], [np.iinfo(np.int64).max]))
     survives = block < limit[segment]
     candidates = np.flatnonzero(survives)
     candidates = candidates[np.argsort(block[candidates], kind="stable")]  # out-of-order points into place
     sorted_steps = block[candidates]
-    again = np.r_[False, sorted_steps[1:] == sorted_steps[:-1]]  # the first value at a step stays
+    again = np.concatenate(([False], sorted_steps[1:] == sorted_steps[:-1]))  # the first value at a step stays
     kept = candidates[~again]
     kept_steps, kept_values = block[kept], values[kept]
     # the value kept at each dropped point's step (the first one logged at it), if any

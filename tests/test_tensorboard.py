@@ -8,6 +8,7 @@ docstring.
 
 from __future__ import annotations
 
+import json
 import math
 import struct
 import subprocess
@@ -319,11 +320,37 @@ def test_pytorch_writer_every_form() -> None:
     assert points(run, "hparam/final_loss") == [(0, float(np.float32(2.0 / 30)))]
 
 
+def write_irregular(folder: Path, steps: int) -> Path:
+    """Logged unevenly, as a hand-written loop does: TF2 tensors mixed with simple values, a tag that starts a third
+    of the way in, tags every 3 and 7 steps, an evaluation every 25, a histogram every 40, a text first, a point
+    without a wall time; written by TensorBoard's EventFileWriter."""
+    from tensorboard.plugins.histogram import summary_v2 as histogram_v2
+
+    events = [event(0, tensor_value("config", plugin="text", dtype=7, string_val=[b"lr=3e-4"]))]
+    for s in range(1, steps + 1):
+        events += [event(s, summary_pb2.Summary.Value(tag="loss", simple_value=3.0 / s)), v2("lr", s * 1e-5, s)]
+        if s > steps // 3:
+            events.append(event(s, summary_pb2.Summary.Value(tag="grad_norm", simple_value=1.0 + s % 5)))
+        if s % 3 == 0:
+            events.append(v2("throughput/tokens_per_second", 5000.0 + s, s))
+        if s % 7 == 0:
+            events.append(event(s, summary_pb2.Summary.Value(tag="mem", simple_value=s / 7), wall=0.0))
+        if s % 25 == 0:
+            events += [
+                v2("val/loss", 2.0 / s, s),
+                event(s, summary_pb2.Summary.Value(tag="val/seconds", simple_value=1.5)),
+            ]
+        if s % 40 == 0:
+            events.append(event_pb2.Event(step=s, summary=histogram_v2.histogram_pb("w", np.arange(64.0), buckets=8)))
+    return write_events(folder, events)
+
+
 def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same frames whichever decoder reads the records: columns, word matching, fields, protobuf."""
+    """The same frames whichever decoder reads the records: columns, templates, fields, protobuf."""
     from losscli.parsers.tensorboard import columns as tfevents_columns
     from losscli.parsers.tensorboard import decode as tfevents_decode
     from losscli.parsers.tensorboard import fields as tfevents_fields
+    from losscli.parsers.tensorboard import templates as tfevents_templates
 
     values = [
         tensor_value("a", dtype=1, tensor_content=struct.pack("<f", 1.5)),
@@ -334,20 +361,22 @@ def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.Monk
     write_events(tmp_path / "mixed", [event(s, values[s % 4]) for s in range(400)] + [v2("e", 0.75, 401)])
     write_tbx(tmp_path / "cycles", [(t, s / 3, s) for s in range(300) for t in ("loss", "lr", "train/epoch")])
     write_events(tmp_path / "tf2", [v2(t, s / 3, s) for s in range(300) for t in ("loss", "learning_rate")])
+    write_irregular(tmp_path / "irregular", 200)
     folders = [
         tmp_path / "mixed",
         tmp_path / "cycles",
         tmp_path / "tf2",
+        tmp_path / "irregular",
         DATA / "torch-writer",
         DATA / "tb-sirui-textgen",
     ]
     general = tfevents_fields.decode_general
 
     def no_blocks(buf, *, starts, lengths, blocks, collector):
-        return np.zeros(len(starts), dtype=bool)
+        pass
 
-    def nothing_matches(v, s, e, a, numbers, collector):
-        return np.arange(len(s))
+    def no_templates(buf, *, starts, lengths, pending, collector):
+        pass
 
     def all_slow(v, s, e):
         out = general(v, s, e)
@@ -361,11 +390,14 @@ def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.Monk
     blocks = frame_records(raw, buf=buf, verify=True).blocks
     assert sum(period * count for _, period, count in blocks) >= 800  # the column decoder was used
     monkeypatch.setattr(tfevents_columns, "_MIN_CYCLES", 1)  # columns for every block, however short
+    monkeypatch.setattr(tfevents_templates, "_MIN_RECORDS", 1)  # templates for every file and group, however small
+    monkeypatch.setattr(tfevents_templates, "_MIN_GROUP", 1)
+    monkeypatch.setattr(tfevents_templates, "_CHUNK", 64)  # and groups that end and start again at chunk edges
     frames = [[read(folder).scalars for folder in folders]]
     assert len(frames[0][1]) == 900 and len(frames[0][0]) == 401
     for module, name, replacement in (
         (tfevents_decode, "decode_blocks", no_blocks),
-        (tfevents_decode, "_match_words", nothing_matches),
+        (tfevents_decode, "decode_templates", no_templates),
         (tfevents_decode, "decode_general", all_slow),
     ):
         monkeypatch.setattr(module, name, replacement)
@@ -373,6 +405,67 @@ def test_numpy_and_protobuf_paths_agree(tmp_path: Path, monkeypatch: pytest.Monk
     for other in frames[1:]:
         for a, b in zip(frames[0], other):
             assert a.equals(b)
+
+
+def test_templates_decode_interleaved_tags_and_mixed_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The template decoder takes what the periodic columns cannot: interleaved evaluations, late tags, tensors
+    among simple values. Everything it leaves is what only the general decoder reads (text, histograms, a point
+    without a wall time)."""
+    from losscli.parsers.tensorboard import decode as tfevents_decode
+    from losscli.parsers.tensorboard import templates as tfevents_templates
+
+    monkeypatch.setattr(tfevents_templates, "_MIN_RECORDS", 1)
+    monkeypatch.setattr(tfevents_templates, "_MIN_GROUP", 1)
+    path = write_irregular(tmp_path, 200)
+    left_over: list[int] = []
+    templates = tfevents_decode.decode_templates
+
+    def spy(buf, *, starts, lengths, pending, collector):
+        templates(buf, starts=starts, lengths=lengths, pending=pending, collector=collector)
+        left_over.append(len(collector.undecoded()))
+
+    monkeypatch.setattr(tfevents_decode, "decode_templates", spy)
+    run = read(tmp_path)
+    assert left_over == [1 + 200 // 7 + 200 // 40 + 1]  # file version, no wall time, histograms, the text
+    assert run.warnings == [] and run.meta["records"] == len(records(path))
+    assert points(run, TRAIN_LOSS) == [(s, float(np.float32(3.0 / s))) for s in range(1, 201)]
+    assert points(run, "train/grad_norm")[0] == (67, float(1 + 67 % 5))
+    assert points(run, EVAL_LOSS) == [(s, float(np.float32(2.0 / s))) for s in range(25, 201, 25)]
+    assert run.metric("mem")["wall_time"].tolist() == [0.0] * (200 // 7)
+    assert "w" not in run.metrics()
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_framing_finds_what_a_plain_walk_finds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verify: bool) -> None:
+    """Whichever way the records are found (a cycle predicted, candidates scanned window by window, headers read
+    one by one where records are large or do not start with a wall time), they are the ones a plain walk finds;
+    the periodic blocks reported are runs of adjacent records whose lengths repeat."""
+    from losscli.parsers.tensorboard import records as tfevents_records
+
+    write_irregular(tmp_path / "irregular", 300)
+    write_tbx(tmp_path / "cycles", [(t, s / 3, s) for s in range(400) for t in ("loss", "lr", "train/epoch")])
+    images = SummaryWriter(str(tmp_path / "images"))  # records of a few KB first: headers read one by one
+    for step in range(6):
+        images.add_image("img", np.random.default_rng(step).random((3, 40, 40)), step)
+    for step in range(1, 200):
+        images.add_scalar("loss", 1.0 / step, step)
+    images.close()
+    monkeypatch.setattr(tfevents_records, "_WINDOW", 512)  # windows that end inside records and chains
+    for folder in ("irregular", "cycles", "images"):
+        path = newest(tmp_path / folder)
+        raw, buf = tfevents_records.open_buffer(path)
+        framing = tfevents_records.frame_records(raw, buf=buf, verify=verify)
+        walked = records(path)
+        assert framing.starts.tolist() == [offset + 12 for offset, _ in walked]
+        assert framing.lengths.tolist() == [length for _, length in walked]
+        for first, period, cycles in framing.blocks:
+            span = slice(first, first + period * cycles)
+            lengths, starts = framing.lengths[span], framing.starts[span]
+            assert (lengths[period:] == lengths[:-period]).all() and (
+                starts[1:] == starts[:-1] + lengths[:-1] + 16
+            ).all()
+    raw, buf = tfevents_records.open_buffer(newest(tmp_path / "cycles"))
+    assert sum(p * c for _, p, c in tfevents_records.frame_records(raw, buf=buf, verify=verify).blocks) >= 1190
 
 
 # ---------------------------------------------------------------- runs and folders
@@ -705,8 +798,11 @@ def test_damage_anywhere_never_crashes_nor_invents_points(tmp_path: Path, monkey
     from hypothesis import strategies as st
 
     from losscli.parsers.tensorboard import columns as tfevents_columns
+    from losscli.parsers.tensorboard import templates as tfevents_templates
 
     monkeypatch.setattr(tfevents_columns, "_MIN_CYCLES", 1)  # let the column decoder meet the damage too
+    monkeypatch.setattr(tfevents_templates, "_MIN_RECORDS", 1)  # and the templates
+    monkeypatch.setattr(tfevents_templates, "_MIN_GROUP", 1)
 
     original = write_events(
         tmp_path,
@@ -750,12 +846,18 @@ def test_damage_anywhere_never_crashes_nor_invents_points(tmp_path: Path, monkey
     check()
 
 
-def test_records_with_valid_checksums_but_junk_inside_never_crash(tmp_path: Path) -> None:
+def test_records_with_valid_checksums_but_junk_inside_never_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What the decoders meet when the framing is intact: events with bytes changed, CRCs made right."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
+    from losscli.parsers.tensorboard import templates as tfevents_templates
     from losscli.parsers.tensorboard.records import masked_crc
+
+    monkeypatch.setattr(tfevents_templates, "_MIN_RECORDS", 1)  # every record offered to the templates first
+    monkeypatch.setattr(tfevents_templates, "_MIN_GROUP", 1)
 
     good = [
         v2("loss", 1.5, 300).SerializeToString(),
@@ -871,3 +973,18 @@ def test_reading_needs_neither_pandas_nor_protobuf() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "300 []"
+
+
+def test_the_trainers_arguments_are_read_without_protobuf() -> None:
+    """The HF Trainer's `args` text summary is read by the wire reader: no protobuf import for a Trainer's run."""
+    code = (
+        "import sys; from pathlib import Path; from losscli.parsers.base import ReadOptions, Source; "
+        "from losscli.parsers.tensorboard.reader import TensorBoardFormat; "
+        f"p = Path({str(ROOT / 'sample_logs' / 'hf-stepped' / 'runs' / 'hf-stepped')!r}); "
+        "source = Source('tensorboard', p, tuple(sorted(p.iterdir()))); "
+        "(run,) = TensorBoardFormat().read(source, ReadOptions()); "
+        "print(run.meta['num_train_epochs'], run.meta['logging_steps'], 'google.protobuf' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    state = json.loads((ROOT / "sample_logs" / "hf-stepped" / "trainer_state.json").read_text())
+    assert out.split() == [str(state["num_train_epochs"]), str(state["logging_steps"]), "False"]

@@ -317,3 +317,17 @@ def test_a_message_names_the_path_exactly_as_it_is(tmp_path: Path) -> None:
     write(tmp_path / "run:smile:" / "trainer_state.json", b"")
     _, _, lines = classify(str(tmp_path), "-j", "1")
     assert any(str(tmp_path / "run:smile:" / "trainer_state.json") in line for line in lines), lines
+
+
+def test_what_the_walk_has_met_is_remembered_the_same_once_merged(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk keeps what it met (folders, runs) in a compact sorted array once there are many: merging after
+    every second key gives the same runs, the same link-loop warning and the same output."""
+    import losscli.discover
+
+    os.symlink(tree / "alpaca", tree / "nest" / "alpaca-link")  # a run met twice, once through a link
+    before, _, _ = classify(str(tree), str(tree / "alpaca"), "-j", "1")
+    monkeypatch.setattr(losscli.discover, "_MERGE", 2)
+    after, records, lines = classify(str(tree), str(tree / "alpaca"), "-j", "1")
+    assert after.stdout == before.stdout and after.stderr == before.stderr
+    assert len([r for r in records if r["run"] == "alpaca"]) == 1
+    assert any("link to a folder already visited" in line for line in lines)

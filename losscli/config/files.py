@@ -185,8 +185,14 @@ def _wandb_runs(folder: Path) -> list[Path]:
 
 
 def _checkpoints(folder: Path) -> list[Path]:
-    """The `checkpoint-N` folders, latest first."""
-    found = [(int(p.name[11:]), p) for p in folder.glob("checkpoint-*") if p.name[11:].isdigit() and p.is_dir()]
+    """The `checkpoint-N` folders the Trainer finished writing, latest first: it writes a checkpoint's
+    `trainer_state.json` last, so one without it is still being written (its `config.json` may be empty yet, as
+    `losscli watch` saw), and the walk does not take it for a checkpoint either."""
+    found = [
+        (int(p.name[11:]), p)
+        for p in folder.glob("checkpoint-*")
+        if p.name[11:].isdigit() and (p / "trainer_state.json").is_file()
+    ]
     return [p for _, p in sorted(found, reverse=True)]
 
 

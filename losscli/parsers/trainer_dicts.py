@@ -58,12 +58,22 @@ def trainer_name(key: str) -> str:
 
 
 def name_trainer_records(records: list[Record]) -> tuple[list[Record], list[str]]:
-    """Records with their metric decided by the one naming rule; with named eval sets the Trainer logs
-    `eval_<name>_loss`, and if there is exactly one such loss it is the eval loss."""
+    """Records with their metric decided by the one naming rule, and `eval_loss_named`."""
     named, notes = name_records(records)
-    if not any(r[0] == EVAL_LOSS for r in named):
-        losses = {r[0] for r in named if r[0].startswith("eval/") and r[0].endswith("_loss")}
-        if len(losses) == 1:
-            only = losses.pop()
-            named = [(EVAL_LOSS, *r[1:]) if r[0] == only else r for r in named]
+    metrics = list(dict.fromkeys(r[0] for r in named))
+    renamed = dict(zip(metrics, eval_loss_named(metrics)))
+    if any(renamed[m] != m for m in metrics):
+        named = [(renamed[r[0]], *r[1:]) for r in named]
     return named, notes
+
+
+def eval_loss_named(metrics: list[str]) -> list[str]:
+    """With named eval sets the Trainer logs `eval_<name>_loss`; if there is exactly one such loss and no
+    `eval/loss`, it is the eval loss."""
+    if EVAL_LOSS in metrics:
+        return metrics
+    losses = {m for m in metrics if m.startswith("eval/") and m.endswith("_loss")}
+    if len(losses) != 1:
+        return metrics
+    only = losses.pop()
+    return [EVAL_LOSS if m == only else m for m in metrics]

@@ -53,21 +53,27 @@ class Collector:
         self.key_numbers: dict[int, int] = {}  # tag hash (`decode`) -> tag number
         self.plugins: dict[int, tuple[int, str]] = {}  # tag number -> (record number, plugin name)
         self.first: dict[int, int] = {}  # tag number -> the first record with a point of it
-        # one slot per record, filled where a record gave a point (untouched slots cost no memory)
-        self.tag = np.empty(records, dtype=np.int32)
+        # one slot per record, filled where a record gave a point (tag -1: none; untouched slots cost no memory)
+        self.tag = np.full(records, -1, dtype=np.int32)
         self.step = np.empty(records, dtype=np.int64)
         self.wall = np.empty(records, dtype=np.float64)
         self.value = np.empty(records, dtype=np.float64)
-        self.tensor = np.empty(records, dtype=bool)
-        self.scalar = np.zeros(records, dtype=bool)
+        self.tensor = np.zeros(records, dtype=bool)
         self.slow: list[tuple[int, int, int, float, float, bool]] = []
         self.slow_records = self.undecodable = 0
         self.file_version: str | None = None
 
     def put(self, rows: Any, tag: Any, step: Any, wall: Any, value: Any, tensor: Any) -> None:
         """Points of the records `rows` (a slice or an array of record numbers)."""
-        self.tag[rows], self.step[rows], self.wall[rows] = tag, step, wall
-        self.value[rows], self.tensor[rows], self.scalar[rows] = value, tensor, True
+        self.tag[rows], self.step[rows], self.wall[rows], self.value[rows] = tag, step, wall, value
+        if tensor is not False:
+            self.tensor[rows] = tensor
+
+    def undecoded(self) -> np.ndarray:
+        """The numbers of the records that gave no point yet."""
+        import numpy as np
+
+        return np.flatnonzero(self.tag < 0)
 
     def met(self, number: int, record: int) -> None:
         """A point of tag `number` in `record` (the decoders say so once per batch, for its first record)."""
@@ -96,6 +102,22 @@ class Collector:
             found = None
         if found is not None and self.file_version is None:
             self.file_version = found.decode("utf-8", "replace")
+
+    def add_text(self, index: int, record: bytes) -> None:
+        """A text summary (a one-value summary with a string tensor: the HF Trainer's arguments) read with the
+        wire reader, which needs no protobuf import; by protobuf when it is not what it seems."""
+        try:
+            summary = first_field(record, number=5)
+            value = first_field(summary, number=1) if summary is not None else None
+            tag = first_field(value, number=1) if value is not None else None
+            tensor = first_field(value, number=8) if value is not None else None
+            text = first_field(tensor, number=8) if tensor is not None else None  # the first string_val
+        except ValueError:
+            tag = text = None
+        if tag is None or text is None:
+            self.add_slow(index, record)
+        elif self.wants_text(name := tag.decode("utf-8", "replace")):
+            self.texts[name] = text.decode("utf-8", "replace")
 
     def add_slow(self, index: int, record: bytes) -> None:
         """Decode one record with protobuf."""
@@ -139,10 +161,11 @@ class Collector:
         import numpy as np
 
         columns = (self.tag, self.step, self.wall, self.value, self.tensor)
-        if self.scalar.all() and not self.slow:
+        scalar = self.tag >= 0
+        if scalar.all() and not self.slow:
             ids, step, wall, value, tensor = columns
         else:
-            rows = np.flatnonzero(self.scalar)
+            rows = np.flatnonzero(scalar)
             if not self.slow and len(rows) and rows[-1] - rows[0] + 1 == len(rows):
                 kept: Any = slice(int(rows[0]), int(rows[-1]) + 1)  # one stretch: views, no copies
             else:

@@ -7,17 +7,16 @@ a fixed distance from each other. For each such column the first record is parse
 column is checked against the template in 8-byte words, all at once through a strided numpy view of the file:
 every byte must equal the template's except the wall time, the step's 7-bit groups and the value. Records that
 pass take the template's tag and their own wall time, step and value; the others are left to
-`decode`, and so are blocks shorter than `_MIN_CYCLES` cycles, for which the work per column costs
+`templates`, and so are blocks shorter than `_MIN_CYCLES` cycles, for which the work per column costs
 more than it saves.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from losscli.parsers.tensorboard.fields import plugin_name
-from losscli.parsers.tensorboard.layouts import TENSOR_LAYOUTS
+from losscli.parsers.tensorboard.templates import Template, template_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,78 +25,6 @@ if TYPE_CHECKING:
 
 _CYCLES = 1 << 13  # cycles decoded at once: a few hundred KB, so the columns of a cycle share the CPU cache
 _MIN_CYCLES = 1 << 10  # shorter blocks cost more in per-column work than the word matching of decode
-_MAX_STEP_BYTES = 8
-
-
-@dataclass(frozen=True)
-class Template:
-    tag: str
-    step_bytes: int  # 0: no step field (step 0)
-    value_at: int
-    width: int  # 4: float32, 8: float64
-    tensor: bool
-    metadata: bytes | None
-    words: tuple[tuple[int, int, int], ...]  # (offset, mask, expected): uint64 words every record must match
-
-
-def template_of(record: bytes) -> Template | None:
-    """The template of a record in one of the writers' layouts (`layouts`), or None."""
-    try:
-        return _template_of(record, TENSOR_LAYOUTS)
-    except IndexError:  # a record too short for the layout it starts like
-        return None
-
-
-def _template_of(record: bytes, layouts: list[tuple[int, int, int, int, int]]) -> Template | None:
-    n = len(record)
-    if n < 16 or record[0] != 0x09:
-        return None
-    step_bytes, pos = 0, 9
-    if record[9] == 0x10:
-        while step_bytes < _MAX_STEP_BYTES and record[10 + step_bytes] & 0x80:
-            step_bytes += 1
-        step_bytes += 1
-        if step_bytes > _MAX_STEP_BYTES or record[9 + step_bytes] & 0x80:
-            return None
-        pos = 10 + step_bytes
-    if pos + 6 > n:
-        return None
-    kind, summary, one, value, two, tag_length = record[pos : pos + 6]
-    if (kind, one, two) != (0x2A, 0x0A, 0x0A) or summary >= 0x80 or tag_length >= 0x80:
-        return None
-    if value + 2 != summary:
-        return None
-    tag_end = pos + 6 + tag_length
-    if pos + 2 + summary != n or tag_end >= n:
-        return None
-    tensor, metadata = False, None
-    if record[tag_end] == 0x15 and tag_end + 5 == n:
-        value_at, width = tag_end + 1, 4
-    else:
-        word = int.from_bytes(record[tag_end : tag_end + 8].ljust(8, b"\0"), "little")
-        for pattern, mask, offset, width, size in layouts:
-            end = tag_end + size
-            if (word & mask) != pattern or end > n:
-                continue
-            metadata_fills = end < n and record[end] == 0x4A and record[end + 1] < 0x80
-            if end < n and not (metadata_fills and end + 2 + record[end + 1] == n):
-                continue
-            value_at, tensor, metadata = tag_end + offset, True, record[end:] or None
-            break
-        else:
-            return None
-    variable = dict.fromkeys(range(1, 9), 0)  # the wall time
-    variable.update(dict.fromkeys(range(10, 10 + step_bytes), 128))  # the step's continuation bits stay
-    variable.update(dict.fromkeys(range(value_at, value_at + width), 0))
-    offsets = list(range(0, n - 7, 8)) + ([n - 8] if n % 8 else [])
-    words = []
-    for offset in offsets:
-        mask = sum(variable.get(offset + b, 0xFF) << (8 * b) for b in range(8))
-        if mask:
-            expected = int.from_bytes(record[offset : offset + 8], "little") & mask
-            words.append((offset, mask, expected))
-    tag = record[pos + 6 : tag_end].decode("utf-8", "replace")
-    return Template(tag, step_bytes, value_at, width, tensor, metadata, tuple(words))
 
 
 def decode_blocks(
@@ -107,11 +34,8 @@ def decode_blocks(
     lengths: np.ndarray,
     blocks: list[tuple[int, int, int]],
     collector: Collector,
-) -> np.ndarray:
-    """Decode the columns of every block into `collector`; return which records were decoded."""
-    import numpy as np
-
-    done = np.zeros(len(starts), dtype=bool)
+) -> None:
+    """Decode the columns of every block into `collector`."""
     for first, period, cycles in blocks:
         if cycles < _MIN_CYCLES:
             continue
@@ -126,8 +50,7 @@ def decode_blocks(
                 if template is None:
                     continue
                 row = first + cycle * period + position
-                _decode_column(buf, int(starts[row]), stride, count, template, row, period, collector, done)
-    return done
+                _decode_column(buf, int(starts[row]), stride, count, template, row, period, collector)
 
 
 def _decode_column(
@@ -139,7 +62,6 @@ def _decode_column(
     row: int,
     period: int,
     collector: Collector,
-    done: np.ndarray,
 ) -> None:
     """Records `row`, `row + period`, ... (`count` of them), whose data start at `start` + i * `stride`."""
     import numpy as np
@@ -169,6 +91,5 @@ def _decode_column(
         wall, value = wall[ok], value[ok]
     collector.put(rows, number, step, wall, value, t.tensor)
     collector.met(number, int(rows.start) if isinstance(rows, slice) else int(rows[0]))
-    done[rows] = True
     if t.tensor and t.metadata:
         collector.plugin(number, row, plugin_name(t.metadata))

@@ -7,10 +7,11 @@ Writers lay a scalar event out in a few fixed ways (fields in number order, one 
 where `<value>` is `15 <f32>` (`simple_value`: tensorboardX, PyTorch, Keras 1) or a scalar tensor
 (`42 <len> 08 <dtype> [12 00] 2a 04 <f32>` from PyTorch `new_style` and tensorboard's `summary_v2`,
 `... 22 04 <f32>` from TF2's C++ writer, and the float64 forms), optionally followed by `4a <len> <metadata>`.
-Runs of records that repeat are decoded column by column through strided views (`columns`). Other
-records in these layouts are matched by comparing 8-byte words at computed offsets for all records at once, in
-chunks that fit the CPU cache. The rest go to the field-by-field numpy parser of `fields`, and what
-that cannot read to protobuf (see there); every path applies the same rules.
+Runs of records that repeat are decoded column by column through strided views (`columns`); the other
+records in these layouts, records of one length at a time, as tables of 8-byte words matched against each tag's
+template (`templates`). The rest go to the field-by-field numpy parser of `fields`, and what that cannot read to
+protobuf (see there); every path applies the same rules. Text summaries wanted for the run's meta (the HF
+Trainer's arguments) are read with the wire reader, so that a Trainer's run needs no protobuf import.
 
 A value is a scalar when it is a `simple_value`, or a numeric tensor with exactly one element whose tag's
 metadata names the plugin `scalars` or none. Strings, histograms, images, audio, and tensors of other plugins
@@ -20,7 +21,7 @@ two different tags of one file would have to collide in all 64 bits to be merged
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from losscli.parsers.tensorboard.collect import Collector, FileScalars
 from losscli.parsers.tensorboard.columns import decode_blocks
@@ -34,14 +35,13 @@ from losscli.parsers.tensorboard.fields import (
     plugin_name,
     record_tag,
 )
-from losscli.parsers.tensorboard.layouts import SUMMARY_HEAD, SUMMARY_MASK, TENSOR_LAYOUTS
+from losscli.parsers.tensorboard.templates import decode_templates
 
 if TYPE_CHECKING:
     import numpy as np
 
 __all__ = ["FileScalars", "decode_records"]
-_CHUNK = 1 << 16
-_TRAILING = 8  # the word matching reads up to 8 bytes past a record's last byte
+_TRAILING = 8  # the general decoder reads up to 8 bytes past a record's last byte
 _LEADING = 24  # and up to 24 bytes from its first, whatever its length
 
 
@@ -68,11 +68,15 @@ def decode_records(
     collector = Collector(len(starts), text_tags, known_plugins)
     with np.errstate(all="ignore"):  # junk bytes make signalling NaNs; they are values like any other
         if len(starts):
-            rest = None
+            pending = None
             if blocks:
-                done = decode_blocks(buf, starts=starts, lengths=lengths, blocks=blocks, collector=collector)
-                rest = np.flatnonzero(~done) if done.any() else None
-            _decode_rest(buf, starts, lengths, rest, collector)
+                decode_blocks(buf, starts=starts, lengths=lengths, blocks=blocks, collector=collector)
+                pending = collector.undecoded()
+            if pending is None or len(pending):
+                decode_templates(buf, starts=starts, lengths=lengths, pending=pending, collector=collector)
+                pending = collector.undecoded()
+            if len(pending):
+                _decode_rest(buf, starts, lengths, pending, collector)
     return collector.finish()
 
 
@@ -105,17 +109,7 @@ def _decode(v: Views, s: np.ndarray, e: np.ndarray, index: np.ndarray | None, co
     """Decode the records with data in [s, e), numbered `index` (or 0, 1, ... when None), into `collector`."""
     import numpy as np
 
-    leftovers = []
-    for a in range(0, len(s), _CHUNK):
-        numbers = index[a : a + _CHUNK] if index is not None else None
-        left = _match_words(v, s[a : a + _CHUNK], e[a : a + _CHUNK], a, numbers, collector)
-        if len(left):
-            leftovers.append(left + a)
-    if not leftovers:
-        return
-    rest = np.concatenate(leftovers)
-    s, e = s[rest], e[rest]
-    numbers = rest if index is None else index[rest]
+    numbers = np.arange(len(s)) if index is None else index
     general = decode_general(v, s, e)
     kind = general["kind"]
     rows = np.flatnonzero(kind == SCALAR)
@@ -130,97 +124,10 @@ def _decode(v: Views, s: np.ndarray, e: np.ndarray, index: np.ndarray | None, co
         record = bytes(v.u8[s[i] : e[i]])
         if kind[i] == VERSION:
             collector.version(record)
-        elif kind[i] != TEXT or collector.wants_text(record_tag(record)):
+        elif kind[i] == SLOW:
             collector.add_slow(int(numbers[i]), record)
-
-
-def _match_words(
-    v: Views, s: np.ndarray, e: np.ndarray, a: int, numbers: np.ndarray | None, collector: Collector
-) -> np.ndarray:
-    """Decode one chunk of records laid out as writers do (module docstring); return the rows left over."""
-    import numpy as np
-
-    u64 = v.u64
-    last = e - 1
-    w0 = u64[s]
-    w1 = u64[s + 8]
-    ok = ((w0 & np.uint64(0xFF)) == 0x09) & (e - s >= 16)
-    wall = ((w0 >> np.uint64(8)) | (w1 << np.uint64(56))).view(np.float64)
-    # the step: a varint of up to 4 bytes here
-    has_step = ((w1 >> np.uint64(8)) & np.uint64(0xFF)) == 0x10
-    word = (w1 >> np.uint64(16)).view(np.int64)
-    c1 = (word >> 7) & 1
-    c2 = c1 & (word >> 15)
-    c3 = c2 & (word >> 23)
-    ok &= ~has_step | ((c3 & (word >> 31) & 1) == 0)
-    size = 1 + c1 + c2 + c3
-    packed = (word & 0x7F) | ((word >> 1) & 0x3F80) | ((word >> 2) & 0x1FC000) | ((word >> 3) & 0xFE00000)
-    step = np.where(has_step, packed & ((1 << (7 * size)) - 1), 0)
-    c = s + 9 + has_step * (1 + size)
-    # summary, value and tag lengths
-    head = u64[np.minimum(c, last)]
-    ok &= (head & np.uint64(SUMMARY_MASK)) == np.uint64(SUMMARY_HEAD)
-    head = head.view(np.int64)
-    summary_len = (head >> 8) & 0x7F
-    tag_len = (head >> 40) & 0x7F
-    ok &= (c + 2 + summary_len == e) & (((head >> 24) & 0x7F) + 2 == summary_len)
-    tag_start = c + 6
-    tag_end = tag_start + tag_len
-    x = u64[np.minimum(tag_end, last)]
-    low = x & np.uint64(0xFF)
-    scalar = ok & (low == 0x15) & (tag_end + 5 == e)
-    value = ((x >> np.uint64(8)) & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32)
-    value = value.astype(np.float64)
-    tensor = ok & (low == 0x42)
-    meta = None
-    if tensor.any():
-        tensor, meta = _match_tensors(v, x, tensor, tag_end, e, last, value)
-        scalar |= tensor
-    every = bool(scalar.all())
-    rows: Any = slice(None) if every else np.flatnonzero(scalar)
-    if every or len(rows):
-        keys = _tag_hash(u64, tag_start[rows], tag_len[rows])
-        if numbers is not None:
-            record: Any = numbers[rows]
-        else:
-            record = slice(a, a + len(s)) if every else rows + a
-        where = np.arange(a, a + len(s))[rows] if isinstance(record, slice) else record
-        ids = _tag_ids(collector, keys, v.u8, s[rows], e[rows], where)
-        collector.put(record, ids, step[rows], wall[rows], value[rows], tensor[rows])
-        if meta is not None:
-            _note_plugins(collector, ids, tensor[rows], meta[rows], v.u8, e[rows], where)
-    return np.flatnonzero(~scalar) if not every else np.zeros(0, dtype=np.int64)
-
-
-def _match_tensors(
-    v: Views,
-    x: np.ndarray,
-    candidates: np.ndarray,
-    tag_end: np.ndarray,
-    e: np.ndarray,
-    last: np.ndarray,
-    value: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose tensor is one of `TENSOR_LAYOUTS` (their numbers written into `value`), and where their
-    metadata starts."""
-    import numpy as np
-
-    tensor = np.zeros(len(x), dtype=bool)
-    meta = np.full(len(x), -1, dtype=np.int64)
-    for pattern, mask, offset, width, size in TENSOR_LAYOUTS:
-        hit = candidates & ((x & np.uint64(mask)) == np.uint64(pattern))
-        if not hit.any():
-            continue
-        end = tag_end + size
-        meta_len = v.u8[np.minimum(end + 1, last)].astype(np.int64)
-        has_meta = (v.u8[np.minimum(end, last)] == 0x4A) & (meta_len < 0x80) & (end + 2 + meta_len == e)
-        hit &= (end == e) | has_meta
-        rows = np.flatnonzero(hit)
-        view = v.f32 if width == 4 else v.f64
-        value[rows] = view[np.minimum(tag_end[rows] + offset, last[rows])]
-        tensor[rows] = True
-        meta[rows] = np.where(has_meta, end, -1)[rows]
-    return tensor, meta
+        elif collector.wants_text(record_tag(record)):
+            collector.add_text(int(numbers[i]), record)
 
 
 def _tag_hash(u64: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:

@@ -1,8 +1,8 @@
-"""The byte layouts in which writers lay out a scalar event, shared by the two array decoders.
+"""The byte layouts in which writers lay out a scalar event, for the templates of the array decoders.
 
 Writers serialise fields in number order with one value per summary, so a scalar event is one of a few fixed byte
-strings around its tag, wall time, step and value (see `decode`). `decode` matches them with 8-byte words over many
-records at once; `columns` turns the first record of a repeating run into a template with them.
+strings around its tag, wall time, step and value (see `decode`). `templates.template_of` turns a record in one of
+them into a template, which `columns` and `templates` match against many records at once.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ def _word(pattern: bytes) -> tuple[int, int]:
     return int.from_bytes(pattern, "little"), (1 << (8 * len(pattern))) - 1
 
 
-# the start of a Summary holding one Value whose tag comes first, all lengths one byte: 2a L 0a L 0a L
-SUMMARY_HEAD = (0x0A << 32) | (0x0A << 16) | 0x2A
-SUMMARY_MASK = 0x80FF80FF80FF
 # tensor layouts: (value, mask), the number's offset from the tensor field's first byte, its width, the size
 TENSOR_LAYOUTS = [
     (*_word(b"\x42\x0a\x08\x01\x12\x00\x2a\x04"), 8, 4, 12),  # summary_v2: DT_FLOAT, shape {}, float_val

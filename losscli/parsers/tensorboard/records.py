@@ -2,24 +2,25 @@
 
 A record is `uint64 length | uint32 masked CRC-32C of the 8 length bytes | data | uint32 masked CRC-32C of the
 data`, little-endian (TensorFlow's `record_writer`). Finding the records is a walk, since each length says
-where the next record starts. Most of the walk is done by numpy: once the last lengths repeat three times
-(the same tags logged in the same order), the next thousands of records are predicted at once and their length
-fields (and, with checks on, their length CRCs, which depend only on the length) compared with the prediction.
-The Python loop runs only where the pattern changes; after an interruption (an evaluation's scalars) the last
-pattern is tried again as soon as it reappears, and predictions that fail are tried less and less often, so an
-irregular file costs about two plain walks. The runs of predicted records are kept (`Framing.blocks`) for the
-column decoder of `columns`.
+where the next record starts, but numpy does nearly all of it. In a window of the file (`_WINDOW` bytes), every
+position where a record could start is found at once: the data starts like an event (`0x09`, the wall time
+field) and the header checks (a length that fits the file and, with checks on, its length CRC, looked up once
+per distinct length: `checksums`). Each candidate says where the next record would start; a candidate whose next
+start is the next candidate is linked to it, and the chain of linked candidates from the current position is
+taken whole. Python runs once per chain, and for each position that is no candidate (a record whose data does not
+start with a wall time, damage, the end), where it reads the one header as a plain walk would. So the records
+found are exactly those of a record-by-record walk, for any order of tags, at the cost of a few array operations
+per byte. Where records are large (images, histograms: more than `_SCAN_LIMIT` bytes on average so far),
+reading each header costs less than scanning every byte, and the walk does that.
 
-Data CRCs are checked all at once. CRC-32C is affine in its input: in a copy of the records in which every
-stored CRC is replaced by `unmasked CRC xor CRC of that many zero bytes`, the CRC of a stretch of intact
-records equals the CRC of as many zero bytes. A stretch that does not is halved until the damaged records are
-found. (Damage in two records that cancels exactly passes, a 1 in 2**32 chance, the same odds as a damaged
-record passing its own check.)
+Runs of adjacent records whose lengths repeat with a period (the same tags logged in the same order) are
+reported as `Framing.blocks`, for the column decoder of `columns`. Data CRCs are checked for all records at
+once (`checksums.damaged`).
 
 Damage: after a header whose length CRC fails (with checks off: whose length is 2 GiB or more) the next start
 is unknown, so the reader scans forward to the next position where a header checks and the data starts like an
-event (`0x09`, the wall time field), and goes on from there; the bytes in between are lost. An incomplete
-record at the end (a file still being written, or a crash) is left out.
+event, and goes on from there; the bytes in between are lost. An incomplete record at the end (a file still
+being written, or a crash) is left out.
 
 A file that grows is framed piece by piece (`open_tail`): each piece starts where the last complete record of
 the one before ended, which is a record boundary.
@@ -29,22 +30,25 @@ from __future__ import annotations
 
 import mmap
 import struct
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from losscli.parsers.tensorboard.checksums import HEADER, damaged, length_crc, length_crcs, masked_crc
+
 if TYPE_CHECKING:
     import numpy as np
 
-HEADER = 12  # length + length CRC
+__all__ = ["HEADER", "OVERHEAD", "Framing", "frame_records", "masked_crc", "open_buffer", "open_tail", "unaligned"]
+
 OVERHEAD = 16  # header + data CRC
-_MASK_DELTA = 0xA282EAD8
+_WINDOW = 1 << 20  # bytes scanned for candidates at once
+_SCAN_LIMIT = 1024  # average record length above which headers are read one by one instead
 _MAX_PERIOD = 8
-_HISTORY = 3 * _MAX_PERIOD
-_MAX_BACKOFF = 1024
-_FIRST_CYCLES = 16
-_MAX_CYCLES = 1 << 16
-_CRC_STRETCH = 4 << 20  # bytes of records checked with one CRC call
+_FIRST_PREDICTED = 32  # cycles predicted at first (or as many as held the time before), then twice as many, up to
+_PREDICTED = 1 << 14
+_MIN_BLOCK = 16  # cycles in a run of repeating records worth reporting
 _SCAN_WINDOW = 1 << 20
 _PLAUSIBLE_LENGTH = 1 << 31
 _WALL_TIME_FIELD = 0x09
@@ -63,14 +67,6 @@ class Framing:
     truncated_bytes: int = 0  # bytes of an incomplete record at the end
     # runs of records whose lengths repeat with a period: (first record, period, number of whole cycles)
     blocks: list[tuple[int, int, int]] = field(default_factory=list)
-
-
-def masked_crc(data: Any) -> int:
-    """TensorFlow's masked CRC-32C of `data` (bytes or a contiguous numpy array)."""
-    import google_crc32c
-
-    crc = google_crc32c.value(data)
-    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
 def open_buffer(path: Path) -> tuple[Any, np.ndarray]:
@@ -115,12 +111,13 @@ def frame_records(raw: Any, *, buf: np.ndarray, verify: bool) -> Framing:
     walker.walk()
     framing = walker.result()
     if verify and len(framing.starts):
-        bad = _damaged(buf, framing.starts, framing.lengths)
+        bad = damaged(buf, framing.starts, framing.lengths, gaps=bool(framing.lost_stretches))
         if bad.any():
             framing.damaged_records = int(bad.sum())
             framing.lost_bytes += int((framing.lengths[bad] + OVERHEAD).sum())
             framing.starts, framing.lengths = framing.starts[~bad], framing.lengths[~bad]
-            framing.blocks = []  # record numbers moved
+    gaps = bool(framing.lost_stretches or framing.damaged_records)
+    framing.blocks = _blocks(framing.starts, framing.lengths, gaps=gaps)
     return framing
 
 
@@ -133,125 +130,148 @@ class _Walker:
         self.parts: list[tuple[Any, Any]] = []
         self.one_starts: list[int] = []
         self.one_lengths: list[int] = []
+        self.records = self.record_bytes = 0  # found so far
+        self.last_run = 0  # cycles the last prediction held for
         self.length_crcs: dict[int, int] = {}
         self.lost_bytes = self.lost_stretches = self.truncated = 0
-        self.count = 0  # records found so far
-        self.blocks: list[tuple[int, int, int]] = []
-        self.block_cycle: list[int] = []  # the lengths of the last block's cycle
+        self.unpack = struct.Struct("<QI").unpack_from
 
     def walk(self) -> None:
-        pos, size, unpack = 0, self.size, struct.Struct("<QI").unpack_from
-        starts, lengths = self.one_starts, self.one_lengths
-        history: list[int] = []
-        cycles = _FIRST_CYCLES
-        wait, backoff = 0, 1  # records to walk before predicting again, after predictions that failed
-        resume: list[int] = []  # the last cycle that held for a while
-        while pos < size:
-            if size - pos < OVERHEAD:
-                self.truncated = size - pos
-                break
-            length, length_crc = unpack(self.raw, pos)
-            if not self._header_ok(length, length_crc):
-                found = self._resync(pos + 1)
-                if found is None:
-                    self._lose(pos, size)
-                    break
-                self._lose(pos, found)
-                pos, history = found, []
-                continue
-            if pos + OVERHEAD + length > size:
-                self.truncated = size - pos
-                break
-            starts.append(pos + HEADER)
-            lengths.append(length)
-            self.count += 1
-            pos += OVERHEAD + length
-            history.append(length)
-            if wait:
-                wait -= 1
-                continue
-            if len(history) > _HISTORY:
-                del history[:-_HISTORY]
-            period = _period(history)
-            if not period and resume and history[-len(resume) :] == resume:
-                period = len(resume)  # the cycle seen last goes on after an interruption (an evaluation)
-            run = 0
-            while period:
-                accepted, pos, tail = self._predict(pos, history[-period:], cycles)
-                starts, lengths = self.one_starts, self.one_lengths  # _predict flushed them
-                run += accepted // period
-                if accepted < _FIRST_CYCLES * period:  # the pattern did not hold: predict less often
-                    wait, backoff = backoff, min(backoff * 2, _MAX_BACKOFF)
-                else:
-                    backoff = 1
-                if accepted:
-                    history = tail
-                if accepted < cycles * period:
-                    resume = history[-period:] if run >= _FIRST_CYCLES else []
-                    cycles = max(_FIRST_CYCLES, min(2 * run, _MAX_CYCLES))
-                    break
-                cycles = min(cycles * 4, _MAX_CYCLES)
+        import numpy as np
 
-    def _header_ok(self, length: int, length_crc: int) -> bool:
+        pos, size, end = 0, self.size, 0
+        found = lengths = ends = np.zeros(0, dtype=np.int64)
+        last_of_chain: list[int] = []
+        while pos < size:
+            if pos >= end:  # the next window
+                if self.record_bytes > _SCAN_LIMIT * self.records:
+                    end = min(pos + _WINDOW, size)
+                    while pos < end:
+                        pos = self._step(pos)
+                    continue
+                predicted = self._predict(pos)
+                if predicted - pos >= _WINDOW // 2:  # a long run of cycles: it may go on after an interruption
+                    pos = end = predicted
+                    continue
+                pos, end = predicted, min(predicted + _WINDOW, size)
+                found, lengths, ends = self._candidates(pos, end)
+                last_of_chain = [*np.flatnonzero(ends[:-1] != found[1:]).tolist(), len(found) - 1]
+            i = int(np.searchsorted(found, pos))
+            if i < len(found) and found[i] == pos:
+                j = last_of_chain[bisect_left(last_of_chain, i)]
+                self._flush()
+                self.parts.append((found[i : j + 1] + HEADER, lengths[i : j + 1]))
+                self.records += j + 1 - i
+                self.record_bytes += int(ends[j] - pos)
+                pos = int(ends[j])
+            else:
+                pos = self._step(pos)
+
+    def _predict(self, pos: int) -> int:
+        """Take the records from `pos` on that go on with the cycle of lengths the last records repeat; the next
+        position. Nearly every training loop logs its tags in the same order each time: this finds their records
+        by reading just their headers, without scanning the bytes (a few cycles first, more while they hold)."""
+        import numpy as np
+
+        tail = self._tail()
+        period = _period(tail)
+        if not period:
+            return pos
+        cycle = np.asarray(tail[-period:], dtype=np.int64)
+        offsets = np.concatenate(([0], np.cumsum(cycle[:-1] + OVERHEAD)))
+        cycle_bytes = int((cycle + OVERHEAD).sum())
+        crcs = length_crcs(cycle) if self.verify else None
+        cycles, run = self.last_run or _FIRST_PREDICTED, 0  # as many as held the time before, then a few, doubling
+        growing = not self.last_run
+        while True:
+            count = min(cycles, (self.size - pos) // cycle_bytes)
+            if count <= 0:
+                return pos
+            starts = (pos + np.arange(count, dtype=np.int64)[:, None] * cycle_bytes + offsets).ravel()
+            ok = self.u64[starts] == np.tile(cycle.astype(np.uint64), count)
+            if crcs is not None:
+                ok &= self.u32[starts + 8] == np.tile(crcs, count)
+            misses = np.flatnonzero(~ok)
+            taken = int(misses[0]) if len(misses) else len(starts)
+            if taken:
+                lengths = np.tile(cycle, count)[:taken]
+                self._flush()
+                self.parts.append((starts[:taken] + HEADER, lengths))
+                self.records += taken
+                pos = int(starts[taken - 1] + lengths[-1] + OVERHEAD)
+                self.record_bytes += int(lengths.sum()) + OVERHEAD * taken
+            run += taken // period
+            if taken < len(starts):
+                self.last_run = min(run, _PREDICTED)
+                return pos
+            cycles, growing = (min(cycles * 2, _PREDICTED) if growing else _FIRST_PREDICTED), True
+
+    def _tail(self) -> list[int]:
+        """The lengths of the last records found (up to 3 cycles of `_MAX_PERIOD`)."""
+        out: list[int] = [*self.one_lengths[-3 * _MAX_PERIOD :]]
+        for _, lengths in reversed(self.parts):
+            if len(out) >= 3 * _MAX_PERIOD:
+                break
+            out[:0] = [int(n) for n in lengths[-(3 * _MAX_PERIOD - len(out)) :]]
+        return out
+
+    def _candidates(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where in [lo, hi) a record can start (module docstring): the positions, the records' lengths, and
+        where each of them ends."""
+        import numpy as np
+
+        top = min(hi, self.size - OVERHEAD + 1)
+        found = np.flatnonzero(self.buf[lo + HEADER : max(top, lo) + HEADER] == _WALL_TIME_FIELD) + lo
+        lengths = self.u64[found]
+        fits = lengths < min(_PLAUSIBLE_LENGTH, self.size)
+        found, lengths = found[fits], lengths[fits].astype(np.int64)
+        ends = found + OVERHEAD + lengths
+        keep = ends <= self.size
+        if self.verify:
+            keep &= self.u32[found + 8] == length_crcs(lengths)
+        return found[keep], lengths[keep], ends[keep]
+
+    def _step(self, pos: int) -> int:
+        """Read the one record at `pos` by its header (or resynchronise, or meet the end); the next position."""
+        size = self.size
+        if size - pos < OVERHEAD:
+            self.truncated = size - pos
+            return size
+        length, check = self.unpack(self.raw, pos)
+        if not self._header_ok(length, check):
+            found = self._resync(pos + 1)
+            self._lose(pos, size if found is None else found)
+            return size if found is None else found
+        if pos + OVERHEAD + length > size:
+            self.truncated = size - pos
+            return size
+        self.one_starts.append(pos + HEADER)
+        self.one_lengths.append(length)
+        self.records += 1
+        self.record_bytes += OVERHEAD + length
+        return pos + OVERHEAD + length
+
+    def _header_ok(self, length: int, check: int) -> bool:
         if not self.verify:
             return length < _PLAUSIBLE_LENGTH
         expected = self.length_crcs.get(length)
         if expected is None:
-            expected = self.length_crcs[length] = masked_crc(struct.pack("<Q", length))
-        return expected == length_crc
-
-    def _predict(self, pos: int, cycle: list[int], cycles: int) -> tuple[int, int, list[int]]:
-        """Accept the records from `pos` on that continue the cycle of lengths: (count, new pos, lengths)."""
-        import numpy as np
-
-        lengths = np.asarray(cycle, dtype=np.int64)
-        offsets = np.concatenate(([0], np.cumsum(lengths[:-1] + OVERHEAD)))
-        cycle_bytes = int((lengths + OVERHEAD).sum())
-        count = min(cycles, (self.size - pos) // cycle_bytes)
-        if count <= 0:
-            return 0, pos, []
-        starts = (pos + np.arange(count, dtype=np.int64)[:, None] * cycle_bytes + offsets).ravel()
-        expected = np.tile(lengths, count)
-        ok = self.u64[starts] == expected.astype(np.uint64)
-        if self.verify:
-            crcs = np.asarray([self._crc_of(n) for n in cycle], dtype=np.uint32)
-            ok &= self.u32[starts + 8] == np.tile(crcs, count)
-        misses = np.flatnonzero(~ok)
-        accepted = int(misses[0]) if len(misses) else len(starts)
-        if not accepted:
-            return 0, pos, []
-        self._flush()
-        self.parts.append((starts[:accepted] + HEADER, expected[:accepted]))
-        period, whole = len(cycle), accepted // len(cycle)
-        last = self.blocks[-1] if self.blocks else None
-        adjoins = last is not None and last[0] + last[1] * last[2] == self.count
-        if last and adjoins and last[1] == period and self.block_cycle == cycle:
-            self.blocks[-1] = (last[0], period, last[2] + whole)  # the same run, predicted further
-        elif whole:
-            self.blocks.append((self.count, period, whole))
-            self.block_cycle = list(cycle)
-        self.count += accepted
-        new_pos = int(starts[accepted - 1] + expected[accepted - 1] + OVERHEAD)
-        return accepted, new_pos, expected[max(0, accepted - _HISTORY) : accepted].tolist()
-
-    def _crc_of(self, length: int) -> int:
-        self._header_ok(length, 0)
-        return self.length_crcs[length]
+            expected = self.length_crcs[length] = length_crc(length)
+        return expected == check
 
     def _resync(self, start: int) -> int | None:
         """The first position at or after `start` where a record header checks, or None."""
         import numpy as np
 
         size, buf = self.size, self.buf
-        unpack = struct.Struct("<QI").unpack_from
         window = start
         while window + OVERHEAD <= size:
             end = min(window + _SCAN_WINDOW, size - OVERHEAD + 1)
             hits = np.flatnonzero(buf[window + HEADER : end + HEADER] == _WALL_TIME_FIELD) + window
             hits = hits[self.u32[hits + 4] == 0]  # lengths under 4 GiB
             for pos in hits.tolist():
-                length, length_crc = unpack(self.raw, pos)
-                if not self._header_ok(length, length_crc):
+                length, check = self.unpack(self.raw, pos)
+                if not self._header_ok(length, check):
                     continue
                 if self.verify or self._plausible_next(pos + OVERHEAD + length):
                     return pos
@@ -284,96 +304,43 @@ class _Walker:
             lengths = np.concatenate([np.asarray(n, dtype=np.int64) for _, n in self.parts])
         else:
             starts = lengths = np.zeros(0, dtype=np.int64)
-        return Framing(starts, lengths, self.size, 0, self.lost_bytes, self.lost_stretches, self.truncated, self.blocks)
+        return Framing(starts, lengths, self.size, 0, self.lost_bytes, self.lost_stretches, self.truncated)
 
 
-def _period(history: list[int]) -> int:
+def _period(lengths: list[int]) -> int:
     """The shortest period with which the last lengths repeat (seen three times in full), or 0."""
-    n = len(history)
+    n = len(lengths)
     for period in range(1, min(_MAX_PERIOD, n // 3) + 1):
-        last = history[n - period :]
-        if last == history[n - 2 * period : n - period] and last == history[n - 3 * period : n - 2 * period]:
+        last = lengths[n - period :]
+        if last == lengths[n - 2 * period : n - period] and last == lengths[n - 3 * period : n - 2 * period]:
             return period
     return 0
 
 
-def _damaged(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Which records' data CRC (or length CRC) does not match; see the module docstring for the method."""
-    import google_crc32c
+def _blocks(starts: np.ndarray, lengths: np.ndarray, *, gaps: bool) -> list[tuple[int, int, int]]:
+    """Runs of adjacent records whose lengths repeat with the period most of the file has (up to `_MAX_PERIOD`
+    records): (first record, period, whole cycles), of at least `_MIN_BLOCK` cycles each. Without `gaps`
+    (bytes lost between records), every record starts where the one before it ends."""
     import numpy as np
 
-    begins = starts - HEADER
-    ends = starts + lengths + 4
-    bad = np.zeros(len(starts), dtype=bool)
-    zero_crc = _zero_crc_table(int(lengths.max()))
-    # stretches of adjacent records, each at most _CRC_STRETCH bytes (a bigger record is a stretch of its own)
-    breaks = np.flatnonzero((begins[1:] != ends[:-1]) | (np.diff(begins // _CRC_STRETCH) != 0)) + 1
-    bounds = np.concatenate(([0], breaks, [len(starts)])).tolist()
-    longest = int(max(ends[j - 1] - begins[i] for i, j in zip(bounds[:-1], bounds[1:])))
-    scratch = np.empty(longest, dtype=np.uint8)
-    zeros = np.zeros(longest, dtype=np.uint8)
-    value = google_crc32c.value
-    length_slot = zero_crc[8]
-
-    def check(first: int, last: int, base: int) -> None:
-        lo, hi = int(begins[first]) - base, int(ends[last - 1]) - base
-        if value(scratch[lo:hi]) == value(zeros[: hi - lo]):
-            return
-        if last - first == 1:
-            bad[first] = True
-            return
-        middle = (first + last) // 2
-        check(first, middle, base)
-        check(middle, last, base)
-
-    for first, last in zip(bounds[:-1], bounds[1:]):
-        base = int(begins[first])
-        span = int(ends[last - 1]) - base
-        scratch[:span] = buf[base : base + span]
-        words = unaligned(scratch[:span], "<u4")
-        slots = begins[first:last] - base + 8
-        words[slots] = _unmask(words[slots]) ^ np.uint32(length_slot)
-        slots = starts[first:last] - base + lengths[first:last]
-        words[slots] = _unmask(words[slots]) ^ _zero_crcs(zero_crc, lengths[first:last])
-        check(first, last, base)
-    return bad
-
-
-def _unmask(masked: np.ndarray) -> np.ndarray:
-    import numpy as np
-
-    rotated = masked - np.uint32(_MASK_DELTA)
-    return (rotated >> np.uint32(17)) | (rotated << np.uint32(15))
-
-
-_TABLE_LIMIT = 1 << 16
-_zero_table: list[np.ndarray] = []  # the largest table made so far, kept for the next file
-
-
-def _zero_crc_table(longest: int) -> np.ndarray:
-    """CRC-32C of n zero bytes for every n up to `longest` (at most _TABLE_LIMIT)."""
-    import google_crc32c
-    import numpy as np
-
-    count = max(min(longest, _TABLE_LIMIT) + 1, 9)
-    if _zero_table and len(_zero_table[0]) >= count:
-        return _zero_table[0]
-    table = np.empty(count, dtype=np.uint32)
-    crc, zero, extend = 0, b"\x00", google_crc32c.extend
-    for n in range(count):
-        table[n] = crc
-        crc = extend(crc, zero)
-    _zero_table[:] = [table]
-    return table
-
-
-def _zero_crcs(table: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    import google_crc32c
-    import numpy as np
-
-    if int(lengths.max()) < len(table):
-        return table[lengths]
-    out = table[np.minimum(lengths, len(table) - 1)]
-    for i in np.flatnonzero(lengths >= len(table)).tolist():
-        out[i] = google_crc32c.value(bytes(int(lengths[i])))
+    n = len(lengths)
+    if n < 2 * _MIN_BLOCK:
+        return []
+    sample = np.arange(_MAX_PERIOD, n, max(1, n // 4096))
+    sampled = lengths[sample]
+    period = next((p for p in range(1, _MAX_PERIOD + 1) if (sampled == lengths[sample - p]).mean() > 0.5), 0)
+    if not period:
+        return []
+    # record i + period goes on with the cycle: the length of record i, no gap in between
+    goes_on = lengths[period:] == lengths[:-period]
+    if gaps:
+        adjacent = starts[1:] == starts[:-1] + lengths[:-1] + OVERHEAD  # record i + 1 starts where record i ends
+        goes_on &= adjacent[period - 1 :] & adjacent[: n - period]
+    changes = (np.flatnonzero(goes_on[1:] != goes_on[:-1]) + 1).tolist()
+    edges = [*([0] if goes_on[0] else []), *changes, *([len(goes_on)] if goes_on[-1] else [])]
+    out = []
+    for first, last in zip(edges[::2], edges[1::2]):  # goes_on[first:last]: records first ...
+        cycles = (last - first + period) // period  # ... to last + period - 1
+        if cycles >= _MIN_BLOCK:
+            out.append((first, period, cycles))
     return out

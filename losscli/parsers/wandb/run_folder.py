@@ -60,10 +60,11 @@ class WandbRunFormat(Format):
         used: set[str] = set()
         claimed: set[str] = set()
         # real folders first, so that a link to one of them (`latest-run`) is not a second run
-        for name in sorted(dirs, key=lambda d: ((folder / d).is_symlink(), d)):
+        runs = [d for d in dirs if _RUN_DIR.match(d)]  # the name first: no file system call for other folders
+        for name in sorted(runs, key=lambda d: ((folder / d).is_symlink(), d)):
             path = folder / name
             target = os.path.realpath(path)
-            if not _RUN_DIR.match(name) or target in claimed:
+            if target in claimed:
                 continue
             logs = _log_files(path)
             if logs:

@@ -21,9 +21,10 @@ from losscli.watch.growing import Change, Signature, WholeFile
 
 if TYPE_CHECKING:
     from losscli.frame import Run
-    from losscli.parsers.trainer_output import Record, TrainerLogLines
+    from losscli.parsers.trainer_history import History
+    from losscli.parsers.trainer_output import TrainerLogLines
 
-Parsed = tuple[list["Record"], dict[str, Any]]
+Parsed = tuple["History", dict[str, Any]]
 
 
 class TrainerOutput(Follower):
@@ -94,7 +95,7 @@ class TrainerOutput(Follower):
             self.parsed[path] = (state.seen, known)
         if isinstance(known, ParseError):
             raise known
-        return known
+        return known[0].copy(), known[1]  # making the run uses a history up; this one is kept for the next look
 
     @property
     def ready(self) -> bool:
