@@ -255,3 +255,13 @@ def test_dask_workers_give_the_output_of_a_local_run(tree: Path, s3: Any, cluste
         assert there.exit_code == here.exit_code
         assert there.stdout == here.stdout
     assert _objects(fs) == before
+
+
+def test_keys_that_cannot_be_a_local_path_are_skipped_not_followed() -> None:
+    """A key with `..` would write outside the private folder; a key that is also a folder cannot be both."""
+    from losscli.storage.listing import Listing
+
+    listing = Listing("s3://b/t", "b/t", {"a/trainer_state.json": 1, "a": 2, "../../evil": 3, "c//d": 4})
+    assert listing.files == {"a/trainer_state.json": 1}
+    assert sorted(listing.unsafe) == ["../../evil", "a", "c//d"]
+    assert listing.children[""] == ([], ["a"])

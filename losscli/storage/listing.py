@@ -26,9 +26,22 @@ class Listing:
     root: str  # the same folder as the file system names it
     files: dict[str, int]
     named_file: str | None = None  # the URL named one file: its path below `url`
+    unsafe: list[str] = field(
+        default_factory=list
+    )  # keys that cannot be a local path (`..`, `//`, a file and a folder)
     children: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # folder -> (files, dirs)
 
     def __post_init__(self) -> None:
+        for rel in list(self.files):
+            parts = rel.split("/")
+            if any(part in ("", ".", "..") for part in parts) or "\0" in rel:
+                self.unsafe.append(rel)
+                del self.files[rel]
+        folders = {rel.rsplit("/", 1)[0] for rel in self.files if "/" in rel}
+        folders |= {f.rsplit("/", i)[0] for f in folders for i in range(1, f.count("/") + 1)}
+        for rel in sorted(set(self.files) & folders):  # both a file and a folder: the folder is kept
+            self.unsafe.append(rel)
+            del self.files[rel]
         kids: dict[str, tuple[set[str], set[str]]] = {"": (set(), set())}
         for rel in self.files:
             parent, name = posixpath.split(rel)

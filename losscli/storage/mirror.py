@@ -63,10 +63,13 @@ def place(fs: AbstractFileSystem, wanted: Iterable[Wanted]) -> dict[str, str]:
             if isinstance(data, BaseException):
                 failed[remote] = _why(data)
                 continue
-            with open(local, "wb") as handle:
-                handle.write(data)
-                if len(data) < size:
-                    handle.truncate(size)
+            try:
+                with open(local, "wb") as handle:
+                    handle.write(data)
+                    if len(data) < size:
+                        handle.truncate(size)
+            except OSError as exc:  # the private folder is full, or the name is not one this disk takes
+                failed[remote] = f"cannot be copied here ({exc.strerror or exc})"
     return failed
 
 

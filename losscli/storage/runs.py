@@ -116,6 +116,8 @@ def walk_url(
             if remote in failed:  # a file that cannot be read is there (its name counts), empty
                 where.parent.mkdir(parents=True, exist_ok=True)
                 where.touch()
+        for rel in listing.unsafe:
+            yield Problem(f"{listing.url_of(rel)}: a key that cannot be a file's path; skipped")
         broken = {listing.url + remote[len(listing.root) :]: why for remote, why in failed.items()}
         for shown, why in broken.items():
             yield Problem(f"{shown}: cannot be read ({why}); skipped", error=True)
