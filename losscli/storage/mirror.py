@@ -5,8 +5,10 @@ it takes no disk), so that what looks at sizes sees the remote ones. Pickles and
 (`discover.NEVER_OPENED`) are never fetched, not even their first bytes: their stand-in is a hole of their size,
 there because a name such as `training_args.bin` says something about a folder.
 
-Fetches go in batches through the file system's own concurrency (`cat_ranges`: one ranged GET per file, many in
-flight for object stores); a file that cannot be fetched is reported by its URL, never retried here.
+The walk's mirror holds what the walk may look at; a run's folder what reading the run and its configuration
+reads (`walk_bytes`, `run_bytes`). Fetches go in batches through the file system's own concurrency
+(`cat_ranges`: one ranged GET per file, many in flight for object stores); a file that cannot be fetched is
+reported by its URL, never retried here.
 """
 
 from __future__ import annotations
@@ -17,44 +19,57 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from losscli.discover import NEVER_OPENED
-from losscli.parsers.base import RECOGNITION_BYTES
+from losscli.parsers.base import HEAD_BYTES, RECOGNITION_BYTES
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
 HEAD = RECOGNITION_BYTES  # the first bytes any claim or configuration reader looks at (a console log's, at most)
+LOOK = HEAD_BYTES  # what the walk looks at of a log it knows by its name (a folder's first event tag)
+NAMED_LOGS = ("tfevents", ".wandb")  # binary logs known by name: their configuration is in their first bytes
 BATCH = 256  # files per batch of concurrent requests: memory stays bounded by BATCH * HEAD
-WHOLE, FIRST_BYTES, NOTHING = "whole", "head", "none"
 
 
-def kind_of(name: str, size: int, *, whole: bool) -> str:
-    """What a stand-in holds: nothing for pickles and weights; a small file whole; a large one whole when `whole`
-    (its run reads it), else its first bytes."""
+def walk_bytes(name: str, size: int) -> int:
+    """How much of a file the walk's mirror holds: nothing of pickles and weights, `LOOK` of a log known by its
+    name, else `HEAD` (a small file whole)."""
     if name.lower().endswith(NEVER_OPENED):
-        return NOTHING
-    return WHOLE if whole or size <= HEAD else FIRST_BYTES
+        return 0
+    return min(size, LOOK if _named_log(name) else HEAD)
 
 
-Wanted = tuple[str, Path, int, str, "Path | None"]  # remote path, local path, size, kind, a stand-in made before
+def run_bytes(name: str, size: int, *, own: bool) -> int:
+    """How much of a file a run's private folder holds: nothing of pickles and weights; its own files and every
+    other file whole, except other runs' logs known by name, of which `HEAD` (what configuration readers look
+    at)."""
+    if name.lower().endswith(NEVER_OPENED):
+        return 0
+    return size if own or not _named_log(name) else min(size, HEAD)
+
+
+def _named_log(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return "tfevents" in base or base.endswith(".wandb")
+
+
+Wanted = tuple[str, Path, int, int, "Path | None"]  # remote path, local path, size, bytes wanted, a mirror's copy
 
 
 def place(fs: AbstractFileSystem, wanted: Iterable[Wanted]) -> dict[str, str]:
-    """Write stand-ins. Where a stand-in made before on this machine (the walk's mirror) holds what is wanted (a
-    small file whole, or first bytes), it is linked instead of fetched again. Returns the remote paths that could
-    not be fetched, with why."""
+    """Write stand-ins, each holding its first `bytes wanted`. A copy made before on this machine (the walk's
+    mirror, given only where it holds the bytes wanted) is linked instead of fetched again. Returns the remote
+    paths that could not be fetched, with why."""
     failed: dict[str, str] = {}
-    fetch: list[tuple[str, Path, int, str]] = []
-    for remote, local, size, kind, before in wanted:
+    fetch: list[tuple[str, Path, int, int]] = []
+    for remote, local, size, end, before in wanted:
         local.parent.mkdir(parents=True, exist_ok=True)
-        if kind == NOTHING:
+        if end == 0:
             _hole(local, size)
-        elif before is not None and (kind == FIRST_BYTES or size <= HEAD) and _linked(before, local, size):
-            continue
-        else:
-            fetch.append((remote, local, size, kind))
+        elif before is None or not _linked(before, local, size):
+            fetch.append((remote, local, size, end))
     for start in range(0, len(fetch), BATCH):
         batch = fetch[start : start + BATCH]
-        ends = [size if kind == WHOLE else min(size, HEAD) for _, _, size, kind in batch]
+        ends = [end for _, _, _, end in batch]
         try:
             datas = fs.cat_ranges([b[0] for b in batch], [0] * len(batch), ends, on_error="return")
         except Exception as exc:  # the whole batch: each file is named

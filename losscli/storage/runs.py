@@ -28,11 +28,10 @@ from losscli.discover import walk as walk_local
 from losscli.parsers.base import ReadOptions, Source
 from losscli.storage.filesystem import open_url
 from losscli.storage.listing import Listing, list_tree
-from losscli.storage.mirror import kind_of, place
+from losscli.storage.mirror import place, run_bytes, walk_bytes
 from losscli.storage.relabel import relabel, url_path
 
 R = TypeVar("R")
-_FIRST_BYTES_ONLY = ("tfevents", ".wandb")  # logs whose configuration is in their first bytes (other runs' own)
 _AROUND = ("runs", "wandb")  # folders of a Trainer output folder whose files state its configuration
 
 
@@ -46,7 +45,7 @@ class RemoteSource:
     path: str  # the run's path (a folder or a file)
     files: tuple[str, ...]  # its own files
     base: str  # the folder its name is relative to
-    needed: tuple[tuple[str, int, str], ...]  # every file to place: path, size, kind (mirror)
+    needed: tuple[tuple[str, int, int], ...]  # every file to place: path, size, bytes wanted (`mirror.run_bytes`)
     mirror: str | None = None  # the walk's mirror on this machine, to link first bytes from (None on a cluster)
 
     def shown(self) -> Located:
@@ -108,8 +107,7 @@ def walk_url(
     local = top / (posixpath.basename(listing.root) or "root")
     try:
         wanted = [
-            (_join(listing.root, rel), local / rel, size, kind_of(rel, size, whole=False))
-            for rel, size in listing.files.items()
+            (_join(listing.root, rel), local / rel, size, walk_bytes(rel, size)) for rel, size in listing.files.items()
         ]
         failed = place(fs, [(*w, None) for w in wanted])
         for remote, where, size, _ in wanted:
@@ -148,18 +146,18 @@ def _remote(
     own = {rel(f) for f in source.files}
     path = rel(source.path)
     folder = path if path in listing.children else posixpath.dirname(path)
-    needed: dict[str, str] = {}
+    needed: dict[str, int] = {}
 
-    def add(name: str, whole: bool) -> None:
+    def add(name: str) -> None:
         if name in listing.files and name not in needed:
-            needed[name] = kind_of(name, listing.files[name], whole=whole or not name.endswith(_FIRST_BYTES_ONLY))
+            needed[name] = run_bytes(name, listing.files[name], own=name in own)
 
-    for name in own:
-        add(name, True)
+    for name in sorted(own):
+        add(name)
     if path in listing.children:
         for name in listing.subtree(path):
-            add(name, name in own)
-    _around(listing, folder, add, own)
+            add(name)
+    _around(listing, folder, add)
     return RemoteSource(
         url=listing.url,
         options=options,
@@ -167,12 +165,12 @@ def _remote(
         path=path,
         files=tuple(rel(f) for f in source.files),
         base=rel(base) if base != local.parent else "..",
-        needed=tuple((name, listing.files[name], kind) for name, kind in sorted(needed.items())),
+        needed=tuple((name, listing.files[name], end) for name, end in sorted(needed.items())),
         mirror=mirror,
     )
 
 
-def _around(listing: Listing, folder: str, add: Callable[[str, bool], None], own: set[str]) -> None:
+def _around(listing: Listing, folder: str, add: Callable[[str], None]) -> None:
     """The files the configuration of the run in `folder` may be read from (module docstring)."""
     here: str | None = folder
     for _ in range(CLIMB + 1):
@@ -180,16 +178,21 @@ def _around(listing: Listing, folder: str, add: Callable[[str, bool], None], own
             break
         files, dirs = listing.children.get(here, ([], []))
         for name in files:
-            add(posixpath.join(here, name), False)
+            add(posixpath.join(here, name))
         for sub in dirs:
             inner = posixpath.join(here, sub)
             if sub.startswith("checkpoint-"):
                 for name in listing.children.get(inner, ([], []))[0]:
-                    add(posixpath.join(inner, name), False)
+                    add(posixpath.join(inner, name))
             elif sub in _AROUND:
                 for name in listing.subtree(inner):
-                    add(name, name in own)
+                    add(name)
         here = None if here == "" else posixpath.dirname(here)
+
+
+def _copy(mirror: Path | None, name: str, size: int, end: int) -> Path | None:
+    """The walk's copy of a file, where it holds the bytes wanted."""
+    return mirror / name if mirror is not None and walk_bytes(name, size) >= end else None
 
 
 def fetched(
@@ -203,8 +206,8 @@ def fetched(
         local = top / (posixpath.basename(root) or "root")
         before = Path(remote.mirror) if remote.mirror else None
         wanted = [
-            (_join(root, name), local / name, size, kind, before / name if before else None)
-            for name, size, kind in remote.needed
+            (_join(root, name), local / name, size, end, _copy(before, name, size, end))
+            for name, size, end in remote.needed
         ]
         lost = place(fs, wanted)
         own = {_join(root, f) for f in remote.files}
