@@ -40,13 +40,14 @@ def _copy_without_links(source: Path, target: Path) -> None:
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """trainer_state + TensorBoard + W&B (hf-stepped), TF2 tensors, W&B CSV exports, a loss table, an archive
-    fine-tune with its configs, and a damaged trainer_state.json (a real one whose bytes after the start were
+    """trainer_state + TensorBoard + W&B (hf-stepped), TF2 tensors, W&B CSV exports, a loss table, archive
+    fine-tunes with their configs, and a damaged trainer_state.json (a real one whose bytes after the start were
     overwritten)."""
     root = tmp_path_factory.mktemp("local") / "tree"
     for name in RUNS:
         _copy_without_links(SAMPLE_LOGS / name, root / name)
-    _copy_without_links(SAMPLE_LOGS / "archive" / "sft-v1", root / "archive" / "sft-v1")
+    for name in ("sft-v1", "sft-v2"):  # sft-v2 holds the Trainer's training_args.bin (a pickle)
+        _copy_without_links(SAMPLE_LOGS / "archive" / name, root / "archive" / name)
     (root / "tables").mkdir()
     shutil.copy(DATA / "tables" / "loss_table.csv", root / "tables" / "loss_table.csv")
     real = (SAMPLE_LOGS / "hf-smooth" / "trainer_state.json").read_bytes()
@@ -150,6 +151,34 @@ def test_large_files_are_read_from_their_first_bytes_as_on_disk(
         return [{k: v for k, v in r.items() if k != "config"} for r in json.loads(out)]
 
     assert judged(remote.stdout) == judged(local.stdout.replace(str(tree), f"s3://{BUCKET}/tree"))
+
+
+def test_pickles_are_never_fetched_and_event_files_only_as_far_as_each_reader_looks(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from losscli.storage.filesystem import open_url
+
+    fs, endpoint = s3
+    url = f"s3://{BUCKET}/tree/archive"
+    used, _ = open_url(url, {"endpoint_url": endpoint, "key": "test", "secret": "test"})  # losscli's (cached) one
+    requests: list[tuple[str, int]] = []
+    real = used.cat_ranges
+
+    def spy(paths: list[str], starts: list[int], ends: list[int], **kwargs: Any) -> Any:
+        requests.extend(zip(paths, ends))
+        return real(paths, starts, ends, **kwargs)
+
+    monkeypatch.setattr(used, "cat_ranges", spy)
+    result = _invoke(["classify", url, "-f", "jsonl", "-j", "1", *_options(endpoint)])
+    assert result.exit_code == 0, result.stderr
+    pickles = [k for k in fs.find(f"{BUCKET}/tree/archive") if k.endswith(".bin")]
+    assert pickles and not [p for p, _ in requests if p.endswith(".bin")]
+    events = f"{BUCKET}/tree/archive/sft-v1/runs/Jul09_10-14-07_vm/events.out.tfevents.1783592047.vm.29755.0"
+    size = fs.size(events)
+    assert size > 4096
+    # the walk's look, then the three runs of that training each read it: its own TensorBoard run whole, the
+    # trainer_state and W&B runs its first MiB (the configuration readers' look; all of this small file)
+    assert [end for path, end in requests if path == events] == [4096, size, size, size]
 
 
 def test_show_and_export_read_urls_as_paths(tree: Path, s3: Any, tmp_path: Path) -> None:
