@@ -85,37 +85,63 @@ def judged(paths: list[str], **kwargs: Any) -> tuple[float, int]:
     return time.perf_counter() - start, len(results)
 
 
-def bytes_moved(url: str, options: dict[str, Any], *, on_cluster: bool) -> tuple[int, int, int]:
-    """(walk bytes, run bytes, runs) counted in this process (module docstring)."""
-    import s3fs
+def one_job_pass(url: str, options: dict[str, Any], *, on_cluster: bool) -> dict[str, float]:
+    """One job, in this process: the walk (listing and first bytes) and the runs (fetch, read, judge), their
+    seconds and the bytes the file system returned (module docstring)."""
+    from losscli.api import _unfetched
+    from losscli.storage.filesystem import open_url
+    from losscli.storage.sources import closed, find, is_work, on_source
 
-    from losscli.analysis.settings import Settings
-    from losscli.api import _judge_located, _unfetched
-    from losscli.parsers.base import ReadOptions
-    from losscli.storage.sources import find, is_work, on_source
+    fs, _ = open_url(url, options)  # the instance losscli uses (fsspec caches it by its options)
+    counted = {"bytes": 0}
+    real = fs.cat_ranges
 
-    counted = {"n": 0}
-    real = s3fs.S3FileSystem.cat_ranges
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
-        out = real(self, *args, **kwargs)
-        counted["n"] += sum(len(b) for b in out if isinstance(b, bytes))
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        counted["bytes"] += sum(len(b) for b in out if isinstance(b, bytes))
         return out
 
-    s3fs.S3FileSystem.cat_ranges = counting  # type: ignore[method-assign]
+    fs.cat_ranges = counting
     try:
-        items = list(find([url], storage_options=options, local_workers=not on_cluster))
-        walk = counted["n"]
+        start = time.perf_counter()
+        found = find([url], storage_options=options, local_workers=not on_cluster)
+        items = list(found)
+        walk_seconds, walk_bytes = time.perf_counter() - start, counted["bytes"]
         runs = 0
+        start = time.perf_counter()
         for item in items:
             if is_work(item):
-                work = lambda located: _judge_located(  # noqa: E731
-                    located, settings=Settings(), read_options=ReadOptions(), display_points=0, raw_config=False
-                )
-                runs += len(on_source(item, work=work, failed=_unfetched))
-        return walk, counted["n"] - walk, runs
+                runs += len(on_source(item, work=_judge, failed=_unfetched))
+        closed(found)
+        return {
+            "runs": runs,
+            "walk_seconds": walk_seconds,
+            "walk_bytes": walk_bytes,
+            "run_seconds": time.perf_counter() - start,
+            "run_bytes": counted["bytes"] - walk_bytes,
+        }
     finally:
-        s3fs.S3FileSystem.cat_ranges = real  # type: ignore[method-assign]
+        fs.cat_ranges = real
+
+
+def _judge(located: Any) -> list[Any]:
+    from losscli.analysis.settings import Settings
+    from losscli.api import _judge_located
+    from losscli.parsers.base import ReadOptions
+
+    return _judge_located(located, settings=Settings(), read_options=ReadOptions(), display_points=0, raw_config=False)
+
+
+def local_pass(tree: Path) -> dict[str, float]:
+    """One job, in this process, on the local disk: the walk, then reading and judging."""
+    from losscli.discover import find_sources
+
+    start = time.perf_counter()
+    found = find_sources([tree])
+    walk_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    runs = sum(len(_judge(located)) for located in found.sources)
+    return {"runs": runs, "walk_seconds": walk_seconds, "run_seconds": time.perf_counter() - start}
 
 
 def main() -> None:
@@ -148,8 +174,9 @@ def main() -> None:
                 for name, way in ways.items():
                     seconds, runs = way()
                     times[name].append(seconds)
-            local_walk, local_run, counted = bytes_moved(url, options, on_cluster=False)
-            _, cluster_run, _ = bytes_moved(url, options, on_cluster=True)
+            here = one_job_pass(url, options, on_cluster=False)
+            there = one_job_pass(url, options, on_cluster=True)
+            disk = local_pass(tree)
         finally:
             cluster.close()
             server.terminate()
@@ -158,17 +185,22 @@ def main() -> None:
     print(
         f"{copies} copies of sample_logs/hf-stepped ({size / 1024:.0f} KiB each): {runs} runs; {os.cpu_count()} cores"
     )
-    print(f"{'where':<36} {'seconds':>8} {'runs/s':>8} {'vs disk':>8}  bytes moved per run")
-    disk = statistics.median(times["local disk (2 processes)"])
-    walk = f"{local_walk / counted / 1024:.1f} KiB walk"
-    moved = {
-        "local disk (2 processes)": "-",
-        "local S3 server (2 processes)": f"{walk} + {local_run / counted / 1024:.1f} KiB run",
-        "S3 + Dask LocalCluster (2 workers)": f"{walk} + {cluster_run / counted / 1024:.1f} KiB run",
-    }
+    print()
+    print(f"{'where':<36} {'seconds':>8} {'runs/s':>8} {'vs disk':>8}")
+    base = statistics.median(times["local disk (2 processes)"])
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"{name:<36} {median:>8.2f} {runs / median:>8.1f} {disk / median:>7.2f}x  {moved[name]}")
+        print(f"{name:<36} {median:>8.2f} {runs / median:>8.1f} {base / median:>7.2f}x")
+    print()
+    print("one run's cost, one job in one process (ms per run; KiB moved per run)")
+    print(f"{'':<36} {'walk ms':>8} {'run ms':>8} {'walk KiB':>9} {'run KiB':>8}")
+    rows = {"local disk": disk, "S3, runs read here": here, "S3, runs read on a cluster worker": there}
+    for name, row in rows.items():
+        n = row["runs"]
+        walk_kib = f"{row['walk_bytes'] / n / 1024:>9.1f}" if "walk_bytes" in row else f"{'-':>9}"
+        run_kib = f"{row['run_bytes'] / n / 1024:>8.1f}" if "run_bytes" in row else f"{'-':>8}"
+        walk_ms, run_ms = row["walk_seconds"] / n * 1000, row["run_seconds"] / n * 1000
+        print(f"{name:<36} {walk_ms:>8.2f} {run_ms:>8.2f} {walk_kib} {run_kib}")
 
 
 if __name__ == "__main__":

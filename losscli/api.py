@@ -166,23 +166,28 @@ def _results(
         import losscli.analysis.classify  # noqa: F401  (loaded once here, inherited by forked workers)
         import losscli.curves  # noqa: F401
 
+    from losscli.storage.sources import closed
+
     done = 0
-    for out in ordered_map(
-        judge,
-        counted(items),
-        jobs=jobs,
-        is_work=lambda item: not isinstance(item, Problem),
-        on_crash=_crashed,
-        pool=pool,
-    ):
-        if isinstance(out, Problem):
-            if on_problem:
-                on_problem(out)
-            continue
-        done += 1
-        if on_progress:
-            on_progress(done, found)
-        yield from out
+    try:
+        for out in ordered_map(
+            judge,
+            counted(items),
+            jobs=jobs,
+            is_work=lambda item: not isinstance(item, Problem),
+            on_crash=_crashed,
+            pool=pool,
+        ):
+            if isinstance(out, Problem):
+                if on_problem:
+                    on_problem(out)
+                continue
+            done += 1
+            if on_progress:
+                on_progress(done, found)
+            yield from out
+    finally:
+        closed(items)
 
 
 @dataclass(frozen=True)
@@ -210,7 +215,7 @@ def iter_runs(
     the number of runs. Paths, `storage_options` and `dask` as in `iter_results`. A path that does not exist
     raises `UsageError` at once."""
     from losscli.parallel import ordered_map
-    from losscli.storage.sources import find, is_work, on_source
+    from losscli.storage.sources import closed, find, is_work, on_source
 
     pool = _cluster(dask)
     items = find(
@@ -220,12 +225,15 @@ def iter_runs(
         on_source, work=partial(_read_located, read_options=read_options or ReadOptions()), failed=_unfetched_run
     )
     jobs = max(1, jobs or os.cpu_count() or 1)
-    for out in ordered_map(read, items, jobs=jobs, is_work=is_work, on_crash=_lost, pool=pool):
-        if isinstance(out, Problem):
-            if on_problem:
-                on_problem(out)
-            continue
-        yield from out
+    try:
+        for out in ordered_map(read, items, jobs=jobs, is_work=is_work, on_crash=_lost, pool=pool):
+            if isinstance(out, Problem):
+                if on_problem:
+                    on_problem(out)
+                continue
+            yield from out
+    finally:
+        closed(items)
 
 
 def _read_located(located: Located, *, read_options: ReadOptions) -> list[Run | ReadFailure]:

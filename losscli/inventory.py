@@ -15,7 +15,7 @@ from losscli.errors import LossCliError
 from losscli.parallel import ordered_map
 from losscli.parsers.base import ReadOptions, Source
 from losscli.report.printable import printable, printable_values
-from losscli.storage.sources import find, on_source, shown
+from losscli.storage.sources import closed, find, on_source, shown
 
 
 def describe(
@@ -44,13 +44,16 @@ def _described(
     def is_work(item: Any) -> bool:
         return not isinstance(item, Problem)
 
-    for out in ordered_map(read, items, jobs=jobs, is_work=is_work, on_crash=_crashed):
-        if isinstance(out, Problem):
-            if on_problem:
-                on_problem(out)
-            continue
-        for found in out:
-            yield printable_values(found)
+    try:
+        for out in ordered_map(read, items, jobs=jobs, is_work=is_work, on_crash=_crashed):
+            if isinstance(out, Problem):
+                if on_problem:
+                    on_problem(out)
+                continue
+            for found in out:
+                yield printable_values(found)
+    finally:
+        closed(items)
 
 
 def _crashed(item: Any, exc: BaseException) -> list[dict[str, Any]]:

@@ -99,12 +99,18 @@ def walk_url(
     walk: WalkOptions | None = None,
     read_options: ReadOptions | None = None,
     keep_mirror: bool = True,
+    mirrors: list[Path] | None = None,
 ) -> Iterator[Problem | RemoteSource]:
     """The runs under a listed URL and the problems met, in walk order (module docstring). `keep_mirror`: the
-    sources may link from the walk's mirror (their readers run on this machine)."""
+    sources may link from the walk's mirror (their readers run on this machine); the mirror's folder is then
+    added to `mirrors`, for the caller to drop (`MIRRORS.drop`) once the runs are read, else dropped when the
+    walk ends."""
     fs, _ = open_url(listing.url, options)
     top = MIRRORS.new()
     local = top / (posixpath.basename(listing.root) or "root")
+    kept = keep_mirror and mirrors is not None
+    if kept:
+        mirrors.append(top)  # type: ignore[union-attr]
     try:
         wanted = [
             (_join(listing.root, rel), local / rel, size, walk_bytes(rel, size)) for rel, size in listing.files.items()
@@ -126,9 +132,10 @@ def walk_url(
                 yield Problem(relabel(item.message, str(local), listing.url), item.error)
                 continue
             source, base = item
-            yield _remote(listing, local, source, base, frozen, str(local) if keep_mirror else None)
+            yield _remote(listing, local, source, base, frozen, str(local) if kept else None)
     finally:
-        MIRRORS.drop(top)
+        if not kept:
+            MIRRORS.drop(top)
 
 
 def _remote(

@@ -32,13 +32,15 @@ def find(
     local_workers: bool = True,
 ) -> Iterator[Found]:
     """The sources under `paths` and the problems met, in walk order. `local_workers`: the work runs on this
-    machine (remote sources may then take what the walk fetched already)."""
+    machine (remote sources may then take what the walk fetched already, until `close()` is called on what this
+    returns, once the work on every source is done)."""
     given = [local_file_url(p) or p if isinstance(p, str) else p for p in paths]
     if not any(is_url(p) for p in given):
         return walk(given, options=walk_options, read_options=read_options)
     from losscli.storage.runs import list_url, walk_url
 
     parts: list[Iterator[Found]] = []
+    mirrors: list[Path] = []
     for path in given:
         if isinstance(path, str) and is_url(path):
             listing = list_url(path, storage_options or {})
@@ -49,11 +51,37 @@ def find(
                     walk=walk_options,
                     read_options=read_options,
                     keep_mirror=local_workers,
+                    mirrors=mirrors,
                 )
             )
         else:
             parts.append(walk([path], options=walk_options, read_options=read_options))
-    return chain.from_iterable(parts)
+    return Sources(chain.from_iterable(parts), mirrors)
+
+
+class Sources(Iterator[Found]):
+    """`find`'s sources under URLs: `close()` deletes the walks' mirrors (the work on the sources is done)."""
+
+    def __init__(self, items: Iterator[Found], mirrors: list[Path]) -> None:
+        self.items = items
+        self.mirrors = mirrors
+
+    def __next__(self) -> Found:
+        return next(self.items)
+
+    def close(self) -> None:
+        from losscli.storage.runs import MIRRORS
+
+        for folder in self.mirrors:
+            MIRRORS.drop(folder)
+        self.mirrors.clear()
+
+
+def closed(items: Iterator[Any]) -> None:
+    """Release what `find` holds for its sources (a walk's mirror), once the work on them is done."""
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
 
 
 def is_work(item: Any) -> bool:
