@@ -283,6 +283,9 @@ def test_dask_workers_give_the_output_of_a_local_run(tree: Path, s3: Any, cluste
         there = _invoke([command[0], url, *command[1:], "--dask", cluster, *_options(endpoint)])
         assert there.exit_code == here.exit_code
         assert there.stdout == here.stdout
+    here = _invoke(["export", url, "--to", "-", *_options(endpoint)])
+    there = _invoke(["export", url, "--to", "-", "--dask", cluster, *_options(endpoint)])
+    assert there.stdout == here.stdout and f"{url}/hf-stepped/runs/hf-stepped" in there.stdout
     assert _objects(fs) == before
 
 
