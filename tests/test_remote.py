@@ -297,3 +297,28 @@ def test_keys_that_cannot_be_a_local_path_are_skipped_not_followed() -> None:
     assert listing.files == {"a/trainer_state.json": 1}
     assert sorted(listing.unsafe) == ["../../evil", "a", "c//d"]
     assert listing.children[""] == ([], ["a"])
+
+
+def test_a_run_needs_its_own_files_and_the_configuration_around_it_not_its_neighbours(s3: Any) -> None:
+    """What a cluster worker fetches for each run: two W&B exports side by side need their own file each; a
+    TensorBoard run inside a Trainer output folder needs its event file whole, the folder's configuration files and
+    the first MiB of the W&B log beside it, not the W&B run's debug logs nor the checkpoints' other files."""
+    from losscli.storage.runs import RemoteSource
+    from losscli.storage.sources import closed, find
+
+    fs, endpoint = s3
+    options = {"endpoint_url": endpoint, "key": "test", "secret": "test"}
+    found = find([f"s3://{BUCKET}/tree"], storage_options=options, local_workers=False)
+    needed = {item.path: {n: end for n, _, end in item.needed} for item in found if isinstance(item, RemoteSource)}
+    closed(found)
+    exports = [path for path in needed if path.startswith("wandb-exports/")]
+    assert len(exports) == 2
+    for path, other in zip(exports, reversed(exports)):
+        assert path in needed[path] and other not in needed[path]  # (and the README beside them: a model card)
+    tensorboard = needed["archive/sft-v1/runs/Jul09_10-14-07_vm"]
+    wandb = "archive/sft-v1/wandb/offline-run-20260709_101407-jnj0knym"
+    assert f"{wandb}/run-jnj0knym.wandb" in tensorboard and f"{wandb}/logs/debug.log" not in tensorboard
+    assert {"archive/sft-v1/trainer_state.json", "archive/sft-v1/README.md", "archive/sft-v1/config.json"} <= set(
+        tensorboard
+    )
+    assert not any(name.startswith("archive/sft-v1/checkpoint-") for name in tensorboard)  # the folder has them all

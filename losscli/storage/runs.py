@@ -6,9 +6,10 @@ The walk (`walk_url`) lists the tree once, mirrors it locally with every file's 
 
 Those files are the run's own (its `Source.files`) and everything below its folder, fetched whole; and the files
 around it that its configuration is read from (`losscli.config.files`: the Trainer output folder it belongs to, up
-to `CLIMB` levels up, with its checkpoints, `runs/` and `wandb/`), whole, except other runs' event files and
-`.wandb` logs, of which only the first bytes are read. `fetched` puts them in a private folder laid out as the
-tree, reads the run there, names the results by their URLs (`relabel`) and deletes the folder.
+to `CLIMB` levels up, with its latest checkpoint, `runs/` and `wandb/`, matched by name: `_around`), whole, except
+other runs' event files and `.wandb` logs, of which only the first bytes are read. `fetched` puts them in a
+private folder laid out as the tree, reads the run there, names the results by their URLs (`relabel`) and deletes
+the folder.
 """
 
 from __future__ import annotations
@@ -22,17 +23,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from losscli.config.files import CLIMB
+from losscli.config.files import CLIMB, FROM_CHECKPOINT, MARKERS, TRAINING_FILES
 from losscli.discover import Located, Problem, WalkOptions
 from losscli.discover import walk as walk_local
 from losscli.parsers.base import ReadOptions, Source
+from losscli.parsers.trainer_output import checkpoint_step
 from losscli.storage.filesystem import open_url
 from losscli.storage.listing import Listing, list_tree
 from losscli.storage.mirror import place, run_bytes, walk_bytes
 from losscli.storage.relabel import relabel, url_path
 
 R = TypeVar("R")
-_AROUND = ("runs", "wandb")  # folders of a Trainer output folder whose files state its configuration
+# files beside a run that state its configuration: a Trainer's (and what marks its output folder), Lightning's
+# hparams.yaml, an MLflow experiment's meta.yaml
+_BESIDE = frozenset(TRAINING_FILES) | MARKERS | {"hparams.yaml", "meta.yaml"}
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,8 @@ def walk_url(
     top = MIRRORS.new()
     local = top / (posixpath.basename(listing.root) or "root")
     kept = keep_mirror and mirrors is not None
-    if kept:
-        mirrors.append(top)  # type: ignore[union-attr]
+    if keep_mirror and mirrors is not None:
+        mirrors.append(top)
     try:
         wanted = [
             (_join(listing.root, rel), local / rel, size, walk_bytes(rel, size)) for rel, size in listing.files.items()
@@ -178,22 +182,38 @@ def _remote(
 
 
 def _around(listing: Listing, folder: str, add: Callable[[str], None]) -> None:
-    """The files the configuration of the run in `folder` may be read from (module docstring)."""
+    """The files the configuration of the run in `folder` may be read from (`losscli.config.files`): in the folder
+    and each of its `CLIMB` parents, the files a Trainer output folder or a run's own folder states it in, the
+    latest checkpoint's where the folder lacks one, the event files in it and in its `runs/*/`, and the `.wandb`
+    logs and `files/config.yaml` of its `wandb/` runs. Only their names are matched here: other files beside a
+    run (a folder of a thousand exports) are not fetched for it."""
     here: str | None = folder
     for _ in range(CLIMB + 1):
         if here is None:
             break
         files, dirs = listing.children.get(here, ([], []))
         for name in files:
-            add(posixpath.join(here, name))
-        for sub in dirs:
-            inner = posixpath.join(here, sub)
-            if sub.startswith("checkpoint-"):
-                for name in listing.children.get(inner, ([], []))[0]:
+            if name in _BESIDE or "tfevents" in name:
+                add(posixpath.join(here, name))
+        steps = {d: step for d in dirs if (step := checkpoint_step(d)) is not None}
+        checkpoints = sorted(steps, key=steps.__getitem__, reverse=True)
+        for name in FROM_CHECKPOINT:
+            if name not in files:
+                has = (c for c in checkpoints if name in listing.children[posixpath.join(here, c)][0])
+                latest = next(has, None)
+                if latest is not None:
+                    add(posixpath.join(here, latest, name))
+        for run in listing.children.get(posixpath.join(here, "runs"), ([], []))[1]:
+            inner = posixpath.join(here, "runs", run)
+            for name in listing.children[inner][0]:
+                if "tfevents" in name:
                     add(posixpath.join(inner, name))
-            elif sub in _AROUND:
-                for name in listing.subtree(inner):
-                    add(name)
+        for run in listing.children.get(posixpath.join(here, "wandb"), ([], []))[1]:
+            inner = posixpath.join(here, "wandb", run)
+            for name in listing.children[inner][0]:
+                if name.endswith(".wandb"):
+                    add(posixpath.join(inner, name))
+            add(posixpath.join(inner, "files", "config.yaml"))
         here = None if here == "" else posixpath.dirname(here)
 
 
