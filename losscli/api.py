@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from losscli.analysis.result import RunResult
 from losscli.discover import Located, Problem, WalkOptions, find_sources
-from losscli.errors import LossCliError
+from losscli.errors import LossCliError, ParseError
 from losscli.frame import EVAL_LOSS, TRAIN_LOSS
 from losscli.parsers import get_format
 from losscli.parsers.base import ReadOptions, Source
@@ -41,16 +41,32 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
 
 
-def load(path: str | Path, *, read_options: ReadOptions | None = None, walk: WalkOptions | None = None) -> list[Run]:
-    """Every run found under `path` (a file or a folder), read into the common frame.
+def load(
+    path: str | Path,
+    *,
+    read_options: ReadOptions | None = None,
+    walk: WalkOptions | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> list[Run]:
+    """Every run found under `path` (a file or a folder, or an fsspec URL read with `storage_options`), read into
+    the common frame.
 
     Unreadable runs raise `ParseError`; use `classify` to get them as error results instead.
     """
+    from losscli.storage import is_url
+
+    if is_url(path):
+        runs: list[Run] = []
+        for item in iter_runs([path], walk=walk, read_options=read_options, jobs=1, storage_options=storage_options):
+            if isinstance(item, ReadFailure):
+                raise ParseError(item.path, item.error.removeprefix(f"{item.path}: "))
+            runs.append(item)
+        return runs
     found = find_sources([path], options=walk, read_options=read_options)
-    runs: list[Run] = []
+    loaded: list[Run] = []
     for source, root in found.sources:
-        runs.extend(_read(source, root, read_options or ReadOptions()))
-    return runs
+        loaded.extend(_read(source, root, read_options or ReadOptions()))
+    return loaded
 
 
 def classify(

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import DATA, SAMPLE_LOGS
 
+import losscli
 from losscli.cli import app
 from losscli.errors import UsageError
 from losscli.storage.filesystem import storage_options
@@ -221,9 +222,13 @@ def test_memory_urls_are_read_too(tree: Path) -> None:
     try:
         local = _invoke(["classify", str(tree / "hf-stepped"), "-f", "jsonl", "-j", "1"])
         remote = _invoke(["classify", "memory://runs/hf-stepped", "-f", "jsonl", "-j", "1"])
+        loaded = losscli.load("memory://runs/hf-stepped")
     finally:
         memory.rm("/runs", recursive=True)
     assert remote.stdout == local.stdout.replace(str(tree / "hf-stepped"), "memory://runs/hf-stepped")
+    on_disk = losscli.load(tree / "hf-stepped")
+    assert [(r.name, r.format, len(r.scalars)) for r in loaded] == [(r.name, r.format, len(r.scalars)) for r in on_disk]
+    assert str(loaded[0].path) == "memory://runs/hf-stepped"
 
 
 def test_watch_says_it_follows_local_paths_only() -> None:
