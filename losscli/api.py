@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from losscli.discover import Located, Problem, WalkOptions, find_sources
-from losscli.discover import walk as walk_sources
-from losscli.errors import LossCliError
+from losscli.errors import LossCliError, ParseError
 from losscli.parsers import get_format
 from losscli.parsers.base import ReadOptions, Source
 
@@ -41,16 +40,32 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
 
 
-def load(path: str | Path, *, read_options: ReadOptions | None = None, walk: WalkOptions | None = None) -> list[Run]:
-    """Every run found under `path` (a file or a folder), read into the common frame.
+def load(
+    path: str | Path,
+    *,
+    read_options: ReadOptions | None = None,
+    walk: WalkOptions | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> list[Run]:
+    """Every run found under `path` (a file or a folder, or an fsspec URL read with `storage_options`), read into
+    the common frame.
 
     Unreadable runs raise `ParseError`; use `classify` to get them as error results instead.
     """
+    from losscli.storage import is_url
+
+    if is_url(path):
+        runs: list[Run] = []
+        for item in iter_runs([path], walk=walk, read_options=read_options, jobs=1, storage_options=storage_options):
+            if isinstance(item, ReadFailure):
+                raise ParseError(item.path, item.error.removeprefix(f"{item.path}: "))
+            runs.append(item)
+        return runs
     found = find_sources([path], options=walk, read_options=read_options)
-    runs: list[Run] = []
+    loaded: list[Run] = []
     for source, root in found.sources:
-        runs.extend(_read(source, root, read_options or ReadOptions()))
-    return runs
+        loaded.extend(_read(source, root, read_options or ReadOptions()))
+    return loaded
 
 
 def classify(
@@ -63,6 +78,8 @@ def classify(
     on_progress: Callable[[int, int], None] | None = None,
     display_points: int = 2000,
     raw_config: bool = False,
+    storage_options: dict[str, Any] | None = None,
+    dask: str | None = None,
 ) -> Outcome:
     """Find, read and judge every run under `paths`: `iter_results` collected, with the problems met."""
     outcome = Outcome()
@@ -81,6 +98,8 @@ def classify(
             on_problem=note,
             display_points=display_points,
             raw_config=raw_config,
+            storage_options=storage_options,
+            dask=dask,
         )
     )
     return outcome
@@ -97,6 +116,8 @@ def iter_results(
     on_problem: Callable[[Problem], None] | None = None,
     display_points: int = 2000,
     raw_config: bool = False,
+    storage_options: dict[str, Any] | None = None,
+    dask: str | None = None,
 ) -> Iterator[RunResult]:
     """Each run's result under `paths`, in walk order, as soon as it and every one before it are done.
 
@@ -104,33 +125,53 @@ def iter_results(
     what the walk met (entries skipped, folders that could not be read); `on_progress(done, found)` after each
     source. Each result carries its curves thinned to `display_points` for plots and sparklines (0: none), and
     its configuration (`losscli.config`; with `raw_config`, also everything read, by file).
+    Paths may be fsspec URLs (`s3://bucket/prefix`), with `storage_options` for their file system
+    (`losscli.storage`); `dask` names a Dask scheduler whose workers read and judge the runs (`losscli.cluster`).
     A path that does not exist raises `UsageError` at once, before anything is yielded."""
     from losscli.analysis.settings import Settings
+    from losscli.storage.sources import find, on_source
 
-    items = walk_sources(paths, options=walk, read_options=read_options)  # checks the paths now
+    pool = _cluster(dask)
+    items = find(  # checks (or lists) the paths now
+        paths, walk_options=walk, read_options=read_options, storage_options=storage_options, local_workers=not pool
+    )
     judge = partial(
-        _judge_located,
-        settings=settings or Settings(),
-        read_options=read_options or ReadOptions(),
-        display_points=display_points,
-        raw_config=raw_config,
+        on_source,
+        work=partial(
+            _judge_located,
+            settings=settings or Settings(),
+            read_options=read_options or ReadOptions(),
+            display_points=display_points,
+            raw_config=raw_config,
+        ),
+        failed=_unfetched,
     )
     jobs = max(1, jobs or os.cpu_count() or 1)
-    return _results(items, judge, jobs, on_progress, on_problem)
+    return _results(items, judge, jobs, on_progress, on_problem, pool)
+
+
+def _cluster(address: str | None) -> Any:
+    """The Dask cluster at `address` as a pool for `ordered_map` (None: this machine's processes)."""
+    if not address:
+        return None
+    from losscli.cluster import DaskPool
+
+    return DaskPool.connect(address)
 
 
 def _results(
-    items: Iterator[Problem | Located],
-    judge: Callable[[Located], list[RunResult]],
+    items: Iterator[Any],
+    judge: Callable[[Any], list[RunResult]],
     jobs: int,
     on_progress: Callable[[int, int], None] | None,
     on_problem: Callable[[Problem], None] | None,
+    pool: Any = None,
 ) -> Iterator[RunResult]:
     from losscli.parallel import ordered_map
 
     found = 0
 
-    def counted(items: Iterator[Problem | Located]) -> Iterator[Problem | Located]:
+    def counted(items: Iterator[Any]) -> Iterator[Any]:
         nonlocal found
         for item in items:
             found += not isinstance(item, Problem)
@@ -140,22 +181,28 @@ def _results(
         import losscli.analysis.classify  # noqa: F401  (loaded once here, inherited by forked workers)
         import losscli.curves  # noqa: F401
 
+    from losscli.storage.sources import closed
+
     done = 0
-    for out in ordered_map(
-        judge,
-        counted(items),
-        jobs=jobs,
-        is_work=lambda item: not isinstance(item, Problem),
-        on_crash=_crashed,
-    ):
-        if isinstance(out, Problem):
-            if on_problem:
-                on_problem(out)
-            continue
-        done += 1
-        if on_progress:
-            on_progress(done, found)
-        yield from out
+    try:
+        for out in ordered_map(
+            judge,
+            counted(items),
+            jobs=jobs,
+            is_work=lambda item: not isinstance(item, Problem),
+            on_crash=_crashed,
+            pool=pool,
+        ):
+            if isinstance(out, Problem):
+                if on_problem:
+                    on_problem(out)
+                continue
+            done += 1
+            if on_progress:
+                on_progress(done, found)
+            yield from out
+    finally:
+        closed(items)
 
 
 @dataclass(frozen=True)
@@ -175,21 +222,33 @@ def iter_runs(
     read_options: ReadOptions | None = None,
     jobs: int | None = None,
     on_problem: Callable[[Problem], None] | None = None,
+    storage_options: dict[str, Any] | None = None,
+    dask: str | None = None,
 ) -> Iterator[Run | ReadFailure]:
     """Every run under `paths`, read into the frame (not judged), in walk order, each as soon as it and every one
     before it are read; a source that cannot be read is a `ReadFailure` in its place. Memory does not grow with
-    the number of runs. A path that does not exist raises `UsageError` at once."""
+    the number of runs. Paths, `storage_options` and `dask` as in `iter_results`. A path that does not exist
+    raises `UsageError` at once."""
     from losscli.parallel import ordered_map
+    from losscli.storage.sources import closed, find, is_work, on_source
 
-    items = walk_sources(paths, options=walk, read_options=read_options)
-    read = partial(_read_located, read_options=read_options or ReadOptions())
+    pool = _cluster(dask)
+    items = find(
+        paths, walk_options=walk, read_options=read_options, storage_options=storage_options, local_workers=not pool
+    )
+    read = partial(
+        on_source, work=partial(_read_located, read_options=read_options or ReadOptions()), failed=_unfetched_run
+    )
     jobs = max(1, jobs or os.cpu_count() or 1)
-    for out in ordered_map(read, items, jobs=jobs, is_work=lambda i: not isinstance(i, Problem), on_crash=_lost):
-        if isinstance(out, Problem):
-            if on_problem:
-                on_problem(out)
-            continue
-        yield from out
+    try:
+        for out in ordered_map(read, items, jobs=jobs, is_work=is_work, on_crash=_lost, pool=pool):
+            if isinstance(out, Problem):
+                if on_problem:
+                    on_problem(out)
+                continue
+            yield from out
+    finally:
+        closed(items)
 
 
 def _read_located(located: Located, *, read_options: ReadOptions) -> list[Run | ReadFailure]:
@@ -201,18 +260,31 @@ def _read_located(located: Located, *, read_options: ReadOptions) -> list[Run | 
         return [ReadFailure(run_label(source.path, root=root), str(source.path), source.format, message)]
 
 
-def _lost(located: Located, exc: BaseException) -> list[Run | ReadFailure]:
+def _lost(item: Any, exc: BaseException) -> list[Run | ReadFailure]:
+    from losscli.storage.sources import shown
+
+    source, root = shown(item)
+    return _unfetched_run(shown(item), f"{source.path}: the process reading it stopped ({type(exc).__name__})")
+
+
+def _unfetched_run(located: Located, message: str) -> list[Run | ReadFailure]:
     source, root = located
-    message = f"{source.path}: the process reading it stopped ({type(exc).__name__})"
     return [ReadFailure(run_label(source.path, root=root), str(source.path), source.format, message)]
 
 
-def _crashed(located: Located, exc: BaseException) -> list[RunResult]:
+def _crashed(item: Any, exc: BaseException) -> list[RunResult]:
     """The result of a source whose reading killed its process even when read alone."""
+    from losscli.storage.sources import shown
+
+    source, root = shown(item)
+    return _unfetched(shown(item), f"{source.path}: the process reading it stopped ({type(exc).__name__})")
+
+
+def _unfetched(located: Located, message: str) -> list[RunResult]:
+    """The result of a source that could not be read at all (its files could not be fetched)."""
     from losscli.analysis.result import RunResult
 
     source, root = located
-    message = f"{source.path}: the process reading it stopped ({type(exc).__name__})"
     return [RunResult(run_label(source.path, root=root), str(source.path), source.format, None, error=message)]
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from losscli.api import _configuration, _read, run_label
-from losscli.discover import Located, Problem, WalkOptions, walk
+from losscli.discover import Located, Problem, WalkOptions
 from losscli.errors import LossCliError
 from losscli.parallel import ordered_map
 from losscli.parsers.base import ReadOptions, Source
 from losscli.report.printable import printable, printable_values
+from losscli.storage.sources import closed, find, on_source, shown
 
 
 def describe(
@@ -24,35 +25,45 @@ def describe(
     read_options: ReadOptions | None = None,
     jobs: int | None = None,
     on_problem: Callable[[Problem], None] | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """One item per run under `paths` (a dict of plain, printable values), in walk order, each as soon as it and
-    every one before it are read; `on_problem` hears what the walk met, in the same order."""
-    items = walk(paths, options=walk_options, read_options=read_options)  # checks the paths now
-    read = partial(_items, read_options=read_options or ReadOptions())
+    """One item per run under `paths` (local paths or URLs: `losscli.storage`), a dict of plain, printable values,
+    in walk order, each as soon as it and every one before it are read; `on_problem` hears what the walk met, in
+    the same order."""
+    items = find(paths, walk_options=walk_options, read_options=read_options, storage_options=storage_options)
+    read = partial(on_source, work=partial(_items, read_options=read_options or ReadOptions()), failed=_unfetched)
     return _described(items, read, max(1, jobs or os.cpu_count() or 1), on_problem)
 
 
 def _described(
-    items: Iterator[Problem | Located],
-    read: Callable[[Located], list[dict[str, Any]]],
+    items: Iterator[Any],
+    read: Callable[[Any], list[dict[str, Any]]],
     jobs: int,
     on_problem: Callable[[Problem], None] | None,
 ) -> Iterator[dict[str, Any]]:
     def is_work(item: Any) -> bool:
         return not isinstance(item, Problem)
 
-    for out in ordered_map(read, items, jobs=jobs, is_work=is_work, on_crash=_crashed):
-        if isinstance(out, Problem):
-            if on_problem:
-                on_problem(out)
-            continue
-        for found in out:
-            yield printable_values(found)
+    try:
+        for out in ordered_map(read, items, jobs=jobs, is_work=is_work, on_crash=_crashed):
+            if isinstance(out, Problem):
+                if on_problem:
+                    on_problem(out)
+                continue
+            for found in out:
+                yield printable_values(found)
+    finally:
+        closed(items)
 
 
-def _crashed(located: Located, exc: BaseException) -> list[dict[str, Any]]:
-    source, root = located
+def _crashed(item: Any, exc: BaseException) -> list[dict[str, Any]]:
+    source, root = shown(item)
     return [_error_item(source, root, f"{source.path}: the process reading it stopped ({type(exc).__name__})")]
+
+
+def _unfetched(located: Located, message: str) -> list[dict[str, Any]]:
+    source, root = located
+    return [_error_item(source, root, message)]
 
 
 def _error_item(source: Source, root: Path, message: str) -> dict[str, Any]:

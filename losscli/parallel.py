@@ -6,6 +6,9 @@ result is out while the walk goes on. A worker that dies (the out-of-memory kill
 the pool for every job in flight: the one whose turn it is runs again alone in a fresh process, so that only the
 culprit fails, and a new pool takes the rest. Workers ignore Ctrl-C; when the consumer stops (Ctrl-C, a closed
 pipe, an early `break`), the workers are stopped at once instead of finishing work nobody will read.
+
+The same streaming runs on other workers given as a `pool` (`losscli.cluster`: a Dask cluster), which then does
+every piece of work, however few; a piece whose worker failed is `on_crash`'s there, the cluster having retried it.
 """
 
 from __future__ import annotations
@@ -30,11 +33,16 @@ def ordered_map(
     jobs: int,
     is_work: Callable[[Any], bool],
     on_crash: Callable[[T, BaseException], R],
+    pool: Any = None,
 ) -> Iterator[Any]:
     """`work(item)` for each item where `is_work(item)`, other items passed through, all in the input order.
 
-    `on_crash(item, exc)` stands in for the result when `work` killed its process even when run alone."""
+    `on_crash(item, exc)` stands in for the result when `work` killed its process even when run alone. `pool`:
+    other workers to use instead of this machine's processes (module docstring)."""
     items = iter(items)
+    if pool is not None:
+        yield from _streamed(pool, work, items, pool.jobs, is_work, on_crash)
+        return
     head: list[Any] = []  # up to the second piece of work: a single run is judged here, without a pool
     if jobs > 1:
         for item in items:
@@ -45,9 +53,18 @@ def ordered_map(
         for item in itertools.chain(head, items):
             yield work(item) if is_work(item) else item
         return
-    items = itertools.chain(head, items)
-    pool = _Pool(jobs)
-    window: deque[tuple[Any, Future[R] | None]] = deque()
+    yield from _streamed(_Pool(jobs), work, itertools.chain(head, items), jobs, is_work, on_crash)
+
+
+def _streamed(
+    pool: Any,
+    work: Callable[[T], R],
+    items: Iterator[Any],
+    jobs: int,
+    is_work: Callable[[Any], bool],
+    on_crash: Callable[[T, BaseException], R],
+) -> Iterator[Any]:
+    window: deque[tuple[Any, Any]] = deque()
     in_flight = 0
     finished = False
     try:
@@ -73,8 +90,8 @@ def ordered_map(
 
 
 def _result(
-    pool: _Pool,
-    window: deque[tuple[Any, Future[R] | None]],
+    pool: Any,
+    window: deque[tuple[Any, Any]],
     work: Callable[[T], R],
     item: T,
     future: Future[R],
@@ -84,6 +101,10 @@ def _result(
         return future.result()
     except BrokenProcessPool:
         pass
+    except Exception as exc:
+        if not pool.remote:
+            raise
+        return on_crash(item, exc)  # the cluster retried it already
     pool.renew()
     for i, (other, waiting) in enumerate(window):  # the rest were lost with the pool, unless already done
         if waiting is not None and (not waiting.done() or waiting.exception() is not None):
@@ -96,6 +117,8 @@ def _result(
 
 
 class _Pool:
+    remote = False
+
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self.executor = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)

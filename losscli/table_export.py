@@ -58,12 +58,15 @@ def export(
     jobs: int | None = None,
     on_problem: Callable[[Problem], None] | None = None,
     on_run: Callable[[Run | ReadFailure], None] | None = None,
+    storage_options: dict[str, Any] | None = None,
+    dask: str | None = None,
 ) -> ExportSummary:
     """Write every run's points under `paths` into `to` (module docstring): a file whose extension says the
     format (`.csv`, `.jsonl`, `.parquet`), `"-"` for CSV on stdout, or an open text stream (CSV).
 
     `metrics` keeps only those metrics. `on_problem` hears what the walk met; `on_run` each run (or failure) as
-    it is written. Runs that cannot be read are listed in the summary, not raised."""
+    it is written. Runs that cannot be read are listed in the summary, not raised. Paths may be URLs, read with
+    `storage_options`, and `dask` names a cluster that reads the runs (`api.iter_runs`)."""
     stream = to if not isinstance(to, (str, Path)) else (sys.stdout if str(to) == "-" else None)
     target = "-" if stream is not None else str(to)
     fmt = "csv" if stream is not None else table_format(target)
@@ -77,7 +80,16 @@ def export(
     summary = ExportSummary(target)
     output = _Output(stream, target, fmt)
     try:
-        for item in iter_runs(paths, walk=walk, read_options=read_options, jobs=jobs, on_problem=on_problem):
+        runs = iter_runs(
+            paths,
+            walk=walk,
+            read_options=read_options,
+            jobs=jobs,
+            on_problem=on_problem,
+            storage_options=storage_options,
+            dask=dask,
+        )
+        for item in runs:
             if isinstance(item, ReadFailure):
                 summary.failures.append(item.error)
             else:

@@ -451,7 +451,7 @@ def test_version_and_help_load_neither_numpy_nor_pandas(args: list[str]) -> None
         "import sys; sys.argv = ['losscli', *sys.argv[1:]]\n"
         "from losscli.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('numpy', 'pandas', 'plotly', 'rich') if m in sys.modules))"
+        "print(sorted(m for m in ('numpy', 'pandas', 'plotly', 'rich', 'fsspec', 'distributed') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"

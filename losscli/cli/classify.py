@@ -13,6 +13,7 @@ from losscli.cli.options import (
     OutputFormat,
     SourceOptions,
     columns_option,
+    dask_option,
     format_option,
     judge_options,
     paths_argument,
@@ -27,13 +28,21 @@ from losscli.cli.session import Session, handled, table_console, tolerant_stdout
 @columns_option
 @judge_options
 @source_options
+@dask_option
 def classify(
-    paths: tuple[Path, ...], fmt: str, columns: tuple[str, ...] | None, judge: JudgeOptions, source: SourceOptions
+    paths: tuple[Path | str, ...],
+    fmt: str,
+    columns: tuple[str, ...] | None,
+    judge: JudgeOptions,
+    source: SourceOptions,
+    dask: str | None,
 ) -> None:
     """Classify every run under PATHS as smooth, stepped or inconclusive, with what each run was (its
     configuration: `config` in every record, chosen keys as table columns with --columns).
 
     Example: losscli classify runs/ --format jsonl | jq 'select(.verdict == "stepped") | .run'
+
+    PATHS may be URLs: losscli classify s3://bucket/runs --storage-option endpoint_url=http://localhost:9000
     """
     from losscli.api import iter_results
 
@@ -54,6 +63,8 @@ def classify(
                 on_problem=session.problem,
                 display_points=64 if table else 0,  # a sparkline needs few points; scripts need none
                 raw_config=output is OutputFormat.json,  # everything read, under config.raw
+                storage_options=source.storage(),
+                dask=dask,
             )
             if table:
                 kept = [session.result(r) for r in results]

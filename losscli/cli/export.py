@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from losscli.cli.options import SourceOptions, paths_argument, source_options
+from losscli.cli.options import SourceOptions, dask_option, paths_argument, source_options
 from losscli.cli.session import Session, handled, tolerant_stdout
 
 
@@ -27,7 +27,10 @@ from losscli.cli.session import Session, handled, tolerant_stdout
     help="Keep only these metrics (e.g. loss,eval_loss: usual names stand for their canonical metric).",
 )
 @source_options
-def export(paths: tuple[Path, ...], to: str, metrics: tuple[str, ...], source: SourceOptions) -> None:
+@dask_option
+def export(
+    paths: tuple[Path | str, ...], to: str, metrics: tuple[str, ...], source: SourceOptions, dask: str | None
+) -> None:
     """Write the scalars of every run under PATHS as one long table: run, format, path, metric, tag, step, epoch,
     value, wall_time.
 
@@ -58,6 +61,8 @@ def export(paths: tuple[Path, ...], to: str, metrics: tuple[str, ...], source: S
             jobs=source.jobs,
             on_problem=session.problem,
             on_run=heard,
+            storage_options=source.storage(),
+            dask=dask,
         )
         if not session.runs:
             session.nothing_found(paths)

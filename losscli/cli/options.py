@@ -34,10 +34,32 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
+class PathOrUrl(click.ParamType):
+    """A local path (a `Path`), or a URL kept as written (`s3://bucket/prefix`: `Path` would fold its `//`)."""
+
+    name = "path"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path | str:
+        from losscli.storage import is_url
+
+        if isinstance(value, Path) or not is_url(str(value)):
+            return Path(value)
+        return str(value)
+
+
 def paths_argument(command: Callable[..., Any]) -> Callable[..., Any]:
-    """PATHS...: one or more log files or folders."""
-    return click.argument(
-        "paths", nargs=-1, required=True, metavar="PATHS...", type=click.Path(path_type=Path, exists=False)
+    """PATHS...: one or more log files or folders, or URLs of any fsspec file system (`s3://bucket/runs`)."""
+    return click.argument("paths", nargs=-1, required=True, metavar="PATHS...", type=PathOrUrl())(command)
+
+
+def dask_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--dask ADDRESS`: read and judge the runs on a Dask cluster (`losscli.cluster`)."""
+    return click.option(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="Read and judge the runs on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
+        "needs the `dask` extra.",
     )(command)
 
 
@@ -68,6 +90,13 @@ class SourceOptions:
     loss_col: str | None = None
     epoch_col: str | None = None
     eval_col: str | None = None
+    storage_option: tuple[str, ...] = ()
+
+    def storage(self) -> dict[str, Any]:
+        """The file system options for URLs (`--storage-option KEY=VALUE`)."""
+        from losscli.storage.filesystem import storage_options
+
+        return storage_options(self.storage_option)
 
     def walk(self) -> WalkOptions:
         from losscli.discover import WalkOptions
@@ -112,6 +141,12 @@ _SOURCE_OPTIONS = {  # SourceOptions field: its option
     "loss_col": click.option("--loss-col", metavar="NAME", help="A loss table's train-loss column."),
     "epoch_col": click.option("--epoch-col", metavar="NAME", help="A loss table's epoch column (progress or a count)."),
     "eval_col": click.option("--eval-col", metavar="NAME", help="A loss table's eval-loss column."),
+    "storage_option": click.option(
+        "--storage-option",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="An option for the file system of URL paths (endpoint_url=http://host:9000, anon=true; repeatable).",
+    ),
 }
 
 

@@ -40,6 +40,7 @@ def report(paths: tuple[Path, ...], html: str, cdn: bool, judge: JudgeOptions, s
                     on_progress=tick,
                     on_problem=session.problem,
                     display_points=2000,
+                    storage_options=source.storage(),
                 )
             ]
         if not results:

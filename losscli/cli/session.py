@@ -98,7 +98,7 @@ class Session:
             return ExitStatus.NO_RUNS
         return ExitStatus.OK
 
-    def nothing_found(self, paths: tuple[Path, ...]) -> None:
+    def nothing_found(self, paths: tuple[Path | str, ...]) -> None:
         self.err("Error: no training logs found under " + ", ".join(str(p) for p in paths))
 
     @contextmanager

@@ -27,7 +27,12 @@ def show(paths: tuple[Path, ...], fmt: str, source: SourceOptions) -> None:
     with handled(session):
         tolerant_stdout()
         items = describe(
-            paths, walk_options=source.walk(), read_options=source.read(), jobs=source.jobs, on_problem=session.problem
+            paths,
+            walk_options=source.walk(),
+            read_options=source.read(),
+            jobs=source.jobs,
+            on_problem=session.problem,
+            storage_options=source.storage(),
         )
         if output is OutputFormat.table:
             kept = [session.item(item) for item in items]

@@ -14,6 +14,7 @@ from losscli.cli.options import (
     OutputFormat,
     SourceOptions,
     by_option,
+    dask_option,
     format_option,
     judge_options,
     paths_argument,
@@ -31,8 +32,14 @@ if TYPE_CHECKING:
 @format_option
 @judge_options
 @source_options
+@dask_option
 def summary(
-    paths: tuple[Path, ...], by: tuple[str, ...] | None, fmt: str, judge: JudgeOptions, source: SourceOptions
+    paths: tuple[Path | str, ...],
+    by: tuple[str, ...] | None,
+    fmt: str,
+    judge: JudgeOptions,
+    source: SourceOptions,
+    dask: str | None,
 ) -> None:
     """Tally the verdicts under PATHS by configuration: per value of the --by keys, or, without --by, for every key
     with two or more values, ranked by how well it tells stepped from smooth runs apart.
@@ -60,6 +67,8 @@ def summary(
                     on_progress=tick,
                     on_problem=session.problem,
                     display_points=0,
+                    storage_options=source.storage(),
+                    dask=dask,
                 )
             ]
         if not results:

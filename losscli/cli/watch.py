@@ -87,7 +87,7 @@ class ConditionList(click.ParamType):
     "or a finding's kind; repeatable.",
 )
 @judge_options(fail_on=False)
-@source_options(omit=("jobs", "strict"))
+@source_options(omit=("jobs", "strict", "storage_option"))
 def watch(
     paths: tuple[Path, ...],
     fmt: str,
@@ -106,6 +106,10 @@ def watch(
     from losscli.watch import Watcher, met
 
     session = Session(source)
+    remote = [str(p) for p in paths if isinstance(p, str)]
+    if remote:
+        session.err(f"Error: {remote[0]}: watch follows local paths only (files that grow on a disk)")
+        raise click.exceptions.Exit(ExitStatus.USAGE)
     conditions = tuple(dict.fromkeys(c for group in exit_on for c in group))
     with handled(session):
         tolerant_stdout()
