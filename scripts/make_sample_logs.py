@@ -128,6 +128,7 @@ import shutil
 import subprocess
 import sys
 import time
+from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -518,10 +519,10 @@ def eval_leak_at_epochs() -> str:
     )
 
 
-def eval_clean_at_epochs() -> str:
+def eval_clean_at_epochs(name: str = "eval-clean-at-epochs", **schedule: Any) -> str:
     train, _ = _leak_data()
     return findings_run(
-        "eval-clean-at-epochs",
+        name,
         train=train,
         eval=tt.random_sequences(48, 16, 512, seed=22),
         vocab=512,
@@ -529,34 +530,18 @@ def eval_clean_at_epochs() -> str:
         n_embd=64,
         epochs=4,
         lr=1e-3,
-        scheduler="constant",
         batch_size=8,
         eval_batch_size=8,
         logging_steps=1,
         seed=5,
+        **({"scheduler": "constant"} | schedule),
     )
 
 
 def lr_restarts() -> str:
     """The memorizing run of eval-clean-at-epochs under a cosine schedule that starts again at every epoch (the
     Trainer's cosine_with_restarts, one cycle an epoch): the rate is back at its peak at each boundary."""
-    train, _ = _leak_data()
-    return findings_run(
-        "lr-restarts",
-        train=train,
-        eval=tt.random_sequences(48, 16, 512, seed=22),
-        vocab=512,
-        seq_len=16,
-        n_embd=64,
-        epochs=4,
-        lr=1e-3,
-        scheduler="cosine_with_restarts",
-        scheduler_kwargs={"num_cycles": 4},
-        batch_size=8,
-        eval_batch_size=8,
-        logging_steps=1,
-        seed=5,
-    )
+    return eval_clean_at_epochs("lr-restarts", scheduler="cosine_with_restarts", scheduler_kwargs={"num_cycles": 4})
 
 
 def plateau() -> str:
