@@ -23,26 +23,11 @@ def report(paths: tuple[Path, ...], html: str, cdn: bool, judge: JudgeOptions, s
 
     Example: losscli report runs/ --html report.html
     """
-    from losscli.api import iter_results
 
     session = Session(source, judge.fail_on)
     with handled(session):
         target = html_target(html)
-        with session.progress(True) as tick:
-            results = [
-                session.result(r)
-                for r in iter_results(
-                    paths,
-                    settings=judge.settings(),
-                    walk=source.walk(),
-                    read_options=source.read(),
-                    jobs=source.jobs,
-                    on_progress=tick,
-                    on_problem=session.problem,
-                    display_points=2000,
-                    storage_options=source.storage(),
-                )
-            ]
+        results = session.judged(paths, judge=judge, display_points=2000)
         if not results:
             session.nothing_found(paths)
             raise click.exceptions.Exit(session.status())

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from losscli.cli.options import SourceOptions
+from losscli.cli.options import JudgeOptions, SourceOptions
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,6 +53,30 @@ class Session:
         self.said: set[str] = set()  # warnings already printed: one about a file shared by runs is said once
         self.runs = 0
         self.failed = self.warned = self.matched = False
+
+    def judged(
+        self, paths: Any, *, judge: JudgeOptions, display_points: int, dask: str | None = None
+    ) -> list[RunResult]:
+        """Every run under `paths` judged, with a progress bar on a terminal and problems said as they come (for
+        the commands that need all results before they write: report, summary)."""
+        from losscli.api import iter_results
+
+        with self.progress(True) as tick:
+            return [
+                self.result(r)
+                for r in iter_results(
+                    paths,
+                    settings=judge.settings(),
+                    walk=self.source.walk(),
+                    read_options=self.source.read(),
+                    jobs=self.source.jobs,
+                    on_progress=tick,
+                    on_problem=self.problem,
+                    display_points=display_points,
+                    storage_options=self.source.storage(),
+                    dask=dask,
+                )
+            ]
 
     def err(self, message: str) -> None:
         from losscli.report.printable import printable

@@ -48,29 +48,13 @@ def summary(
 
     Example: losscli summary runs/ --by month
     """
-    from losscli.api import iter_results
     from losscli.tally import trainings
 
     session = Session(source, judge.fail_on)
     output = OutputFormat(fmt)
     with handled(session):
         tolerant_stdout()
-        with session.progress(True) as tick:
-            results = [
-                session.result(r)
-                for r in iter_results(
-                    paths,
-                    settings=judge.settings(),
-                    walk=source.walk(),
-                    read_options=source.read(),
-                    jobs=source.jobs,
-                    on_progress=tick,
-                    on_problem=session.problem,
-                    display_points=0,
-                    storage_options=source.storage(),
-                    dask=dask,
-                )
-            ]
+        results = session.judged(paths, judge=judge, display_points=0, dask=dask)
         if not results:
             session.nothing_found(paths)
             raise click.exceptions.Exit(session.status())
