@@ -41,25 +41,19 @@ def plateau_finding(context: Context, *, settings: Settings) -> PlateauFinding |
     # where the loss started: the first points' median, or the first point when the loss collapsed right after it
     first = max(float(y[0]), float(np.median(y[:m])))
     noise = point_noise(y)
-    stepped = np.asarray(context.stepped, dtype=np.float64)
-    best: tuple[float, int, int] | None = None
-    for ia, a in enumerate(grid.tolist()):
-        fallen = first - starts[ia]
-        if not (fallen > 0 and fallen >= settings.plateau_fall_z * noise):
-            continue
-        for ib in range(len(grid) - 1, ia, -1):
-            b = int(grid[ib])
-            length = float(x[b] - x[a])
-            if length < shortest or (best is not None and length <= best[0]):
-                break
-            if ((stepped > x[a]) & (stepped < x[b])).any():
-                continue  # a staircase's drops are not a plateau, nor are its treads with them
-            if starts[ia] - ends[ib] <= settings.plateau_progress * fallen:
-                best = (length, ia, ib)
-                break
-    if best is None:
+    stepped = np.sort(np.asarray(context.stepped, dtype=np.float64))
+    at = x[grid]
+    fallen = first - starts
+    # every (start, end) pair of the grid at once: long enough, after a clear fall, flat, no stepped boundary inside
+    length = at[None, :] - at[:, None]
+    inside = np.searchsorted(stepped, at, side="left")[None, :] - np.searchsorted(stepped, at, side="right")[:, None]
+    flat = starts[:, None] - ends[None, :] <= settings.plateau_progress * fallen[:, None]
+    fell = (fallen > 0) & (fallen >= settings.plateau_fall_z * noise)
+    ok = (length >= shortest) & (inside <= 0) & flat & fell[:, None]
+    if not ok.any():
         return None
-    _, ia, ib = best
+    # the longest such stretch; among equally long ones, the earliest
+    ia, ib = divmod(int(np.argmax(np.where(ok, length, -np.inf))), len(grid))
     a, b = int(grid[ia]), int(grid[ib])
     return PlateauFinding(
         step=float(x[a]),
