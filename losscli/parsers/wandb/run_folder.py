@@ -201,10 +201,7 @@ def head_config(path: Path) -> list[ConfigSource]:
                 if wire != 2 or number in _NOT_THE_KIND:
                     continue
                 if number == log.RECORD_CONFIG:
-                    updates, removed = log.decode_update(value)
-                    config.update(updates)
-                    for key in removed:
-                        config.pop(key, None)
+                    _apply_update(config, value)
                 elif number == log.RECORD_RUN:
                     run = log.decode_run(value)
                     config.update(run.pop("config", {}))
@@ -240,15 +237,9 @@ def _fold_record(
             if row:
                 rows.append(row)
         elif number == log.RECORD_SUMMARY:  # one per `log` call: values are parsed only at the end
-            updates, removed = log.decode_update(value, parse=False)
-            summary.update(updates)
-            for key in removed:
-                summary.pop(key, None)
+            _apply_update(summary, value, parse=False)
         elif number == log.RECORD_CONFIG:
-            updates, removed = log.decode_update(value)
-            config.update(updates)
-            for key in removed:
-                config.pop(key, None)
+            _apply_update(config, value)
         elif number == log.RECORD_RUN:
             run = log.decode_run(value)
             config.update(run.pop("config", {}))
@@ -283,3 +274,13 @@ def _config_meta(config: dict[str, Any]) -> dict[str, Any]:
 
 
 FORMATS = [WandbRunFormat()]
+
+
+def _apply_update(target: dict[str, Any], value: bytes, *, parse: bool = True) -> None:
+    """Apply one config or summary record: its keys set, its removed keys dropped (wandb logs changes, not states)."""
+    from losscli.parsers.wandb import transaction_log as log
+
+    updates, removed = log.decode_update(value, parse=parse)
+    target.update(updates)
+    for key in removed:
+        target.pop(key, None)
