@@ -164,9 +164,14 @@ def _named_file(path: Path, formats: list[Format], read: ReadOptions) -> Iterato
 def _walk_folder(
     folder: Path, formats: list[Format], options: WalkOptions, seen_dirs: _Seen, read: ReadOptions
 ) -> Iterator[Problem | Located]:
-    stack = [folder]
+    # Depth first, in name order. Each level is the rest of a folder's sub-folders by name, turned into paths one
+    # at a time: a folder of 100,000 runs holds 100,000 short names here, not 100,000 Path objects.
+    stack: list[Iterator[Path]] = [iter((folder,))]
     while stack:
-        current = stack.pop()
+        current = next(stack[-1], None)
+        if current is None:
+            stack.pop()
+            continue
         problems: list[Problem] = []
         listing = _list(current, seen_dirs, problems)
         yield from problems
@@ -198,7 +203,11 @@ def _walk_folder(
             for d in dirs
             if d not in used_dirs and (options.include_hidden or (not d.startswith(".") and d not in NOISE_DIRS))
         ]
-        stack.extend(current / d for d in reversed(walk_next))
+        stack.append(_below(current, walk_next))
+
+
+def _below(folder: Path, names: list[str]) -> Iterator[Path]:
+    return (folder / name for name in names)
 
 
 _UINT64 = (1 << 64) - 1

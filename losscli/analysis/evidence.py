@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from losscli.analysis.fits import StepFit, Trend, fit_step, normal_equivalent
+from losscli.analysis.fits import StepFit, Trend, fit_step, median, normal_equivalent
 from losscli.analysis.settings import Settings
 
 EPOCHS = "epochs"
@@ -132,7 +132,7 @@ def _share(x: np.ndarray, y: np.ndarray, *, at: float, drop: float, epoch_len: f
     after = y[_between(x, at + first, at + last)]
     if len(before) < 2 or len(after) < 2:
         return 0.0
-    decrease = float(np.median(before) - np.median(after))
+    decrease = median(before) - median(after)
     return 1.0 if decrease <= drop else drop / decrease
 
 

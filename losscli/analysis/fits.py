@@ -69,8 +69,9 @@ def normal_equivalent(t: float, *, dof: float) -> float:
     return math.copysign(math.sqrt(dof * math.log1p(t * t / dof)) * (8 * dof + 1) / (8 * dof + 3), t)
 
 
-def _median(values: np.ndarray) -> float:
-    """np.median without its overhead, which dominates on the small windows fitted here."""
+def median(values: np.ndarray) -> float:
+    """np.median of finite values without its overhead, which dominates on the small windows the analysis
+    summarises (the same number: the middle value, or the mean of the two middle ones)."""
     n = len(values)
     half = n // 2
     if n % 2:
@@ -93,8 +94,8 @@ def _mad_scale(values: np.ndarray) -> float:
 
 
 def _centre_and_scale(values: np.ndarray) -> tuple[float, float]:
-    centre = _median(values)
-    return centre, _MAD_TO_SIGMA * _median(np.abs(values - centre))
+    centre = median(values)
+    return centre, _MAD_TO_SIGMA * median(np.abs(values - centre))
 
 
 def robust_lstsq(design: np.ndarray, y: np.ndarray, *, trend: Trend, weights: np.ndarray | None = None) -> RobustFit:
@@ -103,18 +104,19 @@ def robust_lstsq(design: np.ndarray, y: np.ndarray, *, trend: Trend, weights: np
     Rows must be in step order: the covariance is widened for residuals that are correlated in time. `weights`
     from a fit of a larger model start the reweighting where it ended."""
     weights = np.ones(len(y)) if weights is None else weights
-    coef = _weighted_solve(design, y, weights)
+    augmented = np.column_stack((design, y))  # one product gives both sides of the normal equations
+    coef = _weighted_solve(design, y, weights, augmented)
     residuals = y - design @ coef
     centre, scale = _centre_and_scale(residuals)
     for _ in range(_IRLS_ITERATIONS):
         if not scale > 0:
             break
-        u = np.abs(residuals) / (trend.huber_k * scale)
-        new_weights = np.where(u <= 1, 1.0, 1.0 / np.maximum(u, _TINY))
+        # Huber weights: 1 within huber_k scales, 1/u beyond
+        new_weights = 1.0 / np.maximum(np.abs(residuals) / (trend.huber_k * scale), 1.0)
         if float(np.max(np.abs(new_weights - weights))) <= _CONVERGED:
             break  # converged: the same points carry the same weight
         weights = new_weights
-        coef = _weighted_solve(design, y, weights)
+        coef = _weighted_solve(design, y, weights, augmented)
         residuals = y - design @ coef
         centre, scale = _centre_and_scale(residuals)
     # The MAD alone is unstable on a dozen points (it can come out near zero); the Huber-weighted RMS,
@@ -133,11 +135,12 @@ def robust_lstsq(design: np.ndarray, y: np.ndarray, *, trend: Trend, weights: np
     return RobustFit(coef, cov, sigma, inflation, weights)
 
 
-def _weighted_solve(design: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted least squares by the normal equations (fast for a few columns), by SVD when they are singular."""
-    weighted = design * weights[:, None]
+def _weighted_solve(design: np.ndarray, y: np.ndarray, weights: np.ndarray, augmented: np.ndarray) -> np.ndarray:
+    """Weighted least squares by the normal equations (fast for a few columns), by SVD when they are singular.
+    `augmented` is the design with y as its last column."""
+    normal = (design * weights[:, None]).T @ augmented
     try:
-        return np.linalg.solve(weighted.T @ design, weighted.T @ y)
+        return np.linalg.solve(normal[:, :-1], normal[:, -1])
     except np.linalg.LinAlgError:
         root = np.sqrt(weights)
         return np.linalg.lstsq(design * root[:, None], y * root, rcond=None)[0]

@@ -17,7 +17,7 @@ import numpy as np
 
 from losscli.analysis.evidence import EPOCHS, measure, placebo_level, views
 from losscli.analysis.settings import Settings
-from losscli.analysis.step_rule import Evidence, boundary_flags
+from losscli.analysis.step_rule import Evidence, boundary_flags, could_step
 
 _SAME_PERIOD = 0.03  # numerical: candidates within 3 % of each other are the same period
 
@@ -73,14 +73,18 @@ def _evidence(x: np.ndarray, y: np.ndarray, *, period: float, interval: float, s
     steps = start + period * np.arange(1, int(count) + 1)
     steps = steps[(steps > x[0]) & (steps < x[-1])]
     [view] = [v for v in views(period, interval=interval, settings=settings) if v.name == EPOCHS]
-    level = placebo_level(x, y, boundaries=steps, view=view, epoch_len=period, settings=settings)
-    evidence = []
+    measured = []
     for k, b in enumerate(steps, 1):
         m = measure(x, y, at=float(b), view=view, epoch_len=period, settings=settings)
         if m is not None:
-            evidence.append(Evidence(k, float(b), ((m, level),)))
-    if len(evidence) < 2:
+            measured.append((k, float(b), m))
+    # A period most of whose boundaries could not step under any placebo is rejected before the placebo, the
+    # costlier half of the measuring, is measured (most candidates of a smooth curve end here).
+    possible = sum(could_step(m, settings=settings) for _, _, m in measured)
+    if len(measured) < 2 or possible < max(2.0, settings.infer_min_stepping * len(measured)):
         return None
+    level = placebo_level(x, y, boundaries=steps, view=view, epoch_len=period, settings=settings)
+    evidence = [Evidence(k, b, ((m, level),)) for k, b, m in measured]
     flagged = boundary_flags(evidence, settings=settings)
     stepping = [m for m, f in flagged if f]
     if len(stepping) < 2 or len(stepping) < settings.infer_min_stepping * len(evidence):

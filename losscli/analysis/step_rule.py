@@ -43,6 +43,12 @@ def shaped(m: Measurement, *, placebo: float, settings: Settings) -> bool:
     )
 
 
+def could_step(m: Measurement, *, settings: Settings) -> bool:
+    """Whether a boundary seen as `m` could step under any placebo (a placebo only makes `shaped` stricter): a
+    necessary condition, cheap to check before the placebo is measured."""
+    return shaped(m, placebo=0.0, settings=settings) and m.t >= min(1.0, settings.pool_fraction) * settings.min_t
+
+
 def boundary_flags(evidence: list[Evidence], *, settings: Settings) -> list[tuple[Measurement, bool]]:
     """For each boundary, the measurement that speaks for it and whether it steps."""
     chosen: list[Measurement] = []

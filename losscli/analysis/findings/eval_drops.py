@@ -28,10 +28,10 @@ import numpy as np
 
 from losscli.analysis.evidence import NEAR, Measurement, View, trend_of
 from losscli.analysis.findings.context import Context
-from losscli.analysis.fits import Trend, fit_step, normal_equivalent
+from losscli.analysis.fits import Trend, fit_step, median, normal_equivalent
 from losscli.analysis.result import EvalDropsFinding
 from losscli.analysis.settings import Settings
-from losscli.analysis.step_rule import Evidence, shaped
+from losscli.analysis.step_rule import Evidence, could_step, shaped
 
 _LEVEL_WINDOW = 3  # a definition: the train level before a step is read over this many tolerances
 AWAY = "evaluations"
@@ -64,21 +64,24 @@ def _away(context: Context, away: np.ndarray, settings: Settings) -> EvalDropsFi
         for a, b in zip(evals[:-1].tolist(), evals[1:].tolist())
         if not ((context.boundaries > a) & (context.boundaries < b)).any()
     ]
-    controls = [
-        _measure(x, y, at=(a + b) / 2, low=a, high=b, settle=settle, gap=gap, settings=settings) for a, b in mids
-    ]
-    zs = [m.z for m in controls if m is not None]
-    placebo = float(np.sqrt(np.mean(np.square(np.maximum(zs, 0.0))))) if len(zs) >= 2 else 0.0
-    evidence = []
+    measured = []
     for k, e in enumerate(away.tolist()):
         i = int(np.searchsorted(changes, e))
         low = float(changes[i - 1]) if i > 0 else -np.inf
         high = float(changes[i + 1]) if i + 1 < len(changes) else np.inf
         m = _measure(x, y, at=float(e), low=low, high=high, settle=settle, gap=gap, settings=settings)
         if m is not None:
-            evidence.append(Evidence(k, float(e), ((m, placebo),)))
-    if len(evidence) < settings.eval_drops_min:
+            measured.append((k, float(e), m))
+    # Too few evaluations that could drop under any placebo: no finding, and no placebo measured for it.
+    possible = sum(could_step(m, settings=settings) for _, _, m in measured)
+    if len(measured) < settings.eval_drops_min or possible < max(2.0, settings.eval_drops_share * len(measured)):
         return None
+    controls = [
+        _measure(x, y, at=(a + b) / 2, low=a, high=b, settle=settle, gap=gap, settings=settings) for a, b in mids
+    ]
+    zs = [m.z for m in controls if m is not None]
+    placebo = float(np.sqrt(np.mean(np.square(np.maximum(zs, 0.0))))) if len(zs) >= 2 else 0.0
+    evidence = [Evidence(k, e, ((m, placebo),)) for k, e, m in measured]
     dropping = [
         m
         for e in evidence
@@ -118,7 +121,7 @@ def _measure(
     drop = -fit.change
     z = drop / fit.sigma
     t = normal_equivalent(drop / fit.change_se, dof=fit.dof)
-    decrease = float(np.median(y[left]) - np.median(y[right]))
+    decrease = median(y[left]) - median(y[right])
     share = 0.0 if not drop > 0 else 1.0 if decrease <= drop else drop / decrease
     found = Measurement(at, fit.before, fit.after, drop, z, t, share, NEAR, settle, fit)
     return found if all(map(math.isfinite, (found.before, found.after, drop, z, t))) else None

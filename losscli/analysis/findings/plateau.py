@@ -16,6 +16,7 @@ import numpy as np
 
 from losscli.analysis.findings.context import Context
 from losscli.analysis.findings.local import point_noise
+from losscli.analysis.fits import median
 from losscli.analysis.result import PlateauFinding
 from losscli.analysis.settings import Settings
 
@@ -36,8 +37,8 @@ def plateau_finding(context: Context, *, settings: Settings) -> PlateauFinding |
         return None
     m = max(3, n // 20)
     grid = np.unique(np.linspace(0, n - 1, min(n, _GRID)).astype(int))
-    starts = np.asarray([np.median(y[a : a + m]) for a in grid])
-    ends = np.asarray([np.median(y[max(0, b - m + 1) : b + 1]) for b in grid])
+    starts = np.asarray([median(y[a : a + m]) for a in grid])
+    ends = np.asarray([median(y[max(0, b - m + 1) : b + 1]) for b in grid])
     # where the loss started: the first points' median, or the first point when the loss collapsed right after it
     first = max(float(y[0]), float(np.median(y[:m])))
     noise = point_noise(y)

@@ -26,6 +26,7 @@ import numpy as np
 
 from losscli.analysis.findings.context import Context
 from losscli.analysis.findings.local import point_noise
+from losscli.analysis.fits import median
 from losscli.analysis.result import SpikeFinding
 from losscli.analysis.settings import Settings
 from losscli.frame import GRAD_NORM, TRAIN_LOSS
@@ -135,9 +136,9 @@ def _trend_before(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
 def _predict(xs: np.ndarray, ys: np.ndarray, at: float) -> float:
     k = len(ys)
     half = k // 2
-    dx = float(np.median(xs[k - half :]) - np.median(xs[:half]))
-    slope = float(np.median(ys[k - half :]) - np.median(ys[:half])) / dx if dx > 0 else 0.0
-    return float(np.median(ys)) + slope * (at - float(np.median(xs)))
+    dx = median(xs[k - half :]) - median(xs[:half])
+    slope = (median(ys[k - half :]) - median(ys[:half])) / dx if dx > 0 else 0.0
+    return median(ys) + slope * (at - median(xs))
 
 
 def _noise(y: np.ndarray) -> np.ndarray:
