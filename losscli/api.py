@@ -174,7 +174,7 @@ def _results(
     def counted(items: Iterator[Any]) -> Iterator[Any]:
         nonlocal found
         for item in items:
-            found += not isinstance(item, Problem)
+            found += 0 if isinstance(item, Problem) else len(getattr(item, "sources", (item,)))
             yield item
 
     if jobs > 1:
@@ -261,10 +261,9 @@ def _read_located(located: Located, *, read_options: ReadOptions) -> list[Run | 
 
 
 def _lost(item: Any, exc: BaseException) -> list[Run | ReadFailure]:
-    from losscli.storage.sources import shown
+    from losscli.storage.sources import stopped
 
-    source, root = shown(item)
-    return _unfetched_run(shown(item), f"{source.path}: the process reading it stopped ({type(exc).__name__})")
+    return stopped(item, exc, _unfetched_run)
 
 
 def _unfetched_run(located: Located, message: str) -> list[Run | ReadFailure]:
@@ -274,10 +273,9 @@ def _unfetched_run(located: Located, message: str) -> list[Run | ReadFailure]:
 
 def _crashed(item: Any, exc: BaseException) -> list[RunResult]:
     """The result of a source whose reading killed its process even when read alone."""
-    from losscli.storage.sources import shown
+    from losscli.storage.sources import stopped
 
-    source, root = shown(item)
-    return _unfetched(shown(item), f"{source.path}: the process reading it stopped ({type(exc).__name__})")
+    return stopped(item, exc, _unfetched)
 
 
 def _unfetched(located: Located, message: str) -> list[RunResult]:

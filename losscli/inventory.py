@@ -15,7 +15,7 @@ from losscli.errors import LossCliError
 from losscli.parallel import ordered_map
 from losscli.parsers.base import ReadOptions, Source
 from losscli.report.printable import printable, printable_values
-from losscli.storage.sources import closed, find, on_source, shown
+from losscli.storage.sources import closed, find, on_source, stopped
 
 
 def describe(
@@ -57,8 +57,7 @@ def _described(
 
 
 def _crashed(item: Any, exc: BaseException) -> list[dict[str, Any]]:
-    source, root = shown(item)
-    return [_error_item(source, root, f"{source.path}: the process reading it stopped ({type(exc).__name__})")]
+    return stopped(item, exc, _unfetched)
 
 
 def _unfetched(located: Located, message: str) -> list[dict[str, Any]]:

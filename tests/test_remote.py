@@ -177,9 +177,9 @@ def test_pickles_are_never_fetched_and_event_files_only_as_far_as_each_reader_lo
     events = f"{BUCKET}/tree/archive/sft-v1/runs/Jul09_10-14-07_vm/events.out.tfevents.1783592047.vm.29755.0"
     size = fs.size(events)
     assert size > 4096
-    # the walk's look, then the three runs of that training each read it: its own TensorBoard run whole, the
-    # trainer_state and W&B runs its first MiB (the configuration readers' look; all of this small file)
-    assert [end for path, end in requests if path == events] == [4096, size, size, size]
+    # the walk's look, then once for the three runs of that training, fetched together: its own TensorBoard run
+    # reads it whole, the trainer_state and W&B runs their configuration from it
+    assert [end for path, end in requests if path == events] == [4096, size]
 
 
 def test_show_and_export_read_urls_as_paths(tree: Path, s3: Any, tmp_path: Path) -> None:
@@ -237,6 +237,40 @@ def test_watch_says_it_follows_local_paths_only() -> None:
     assert "watch follows local paths only" in result.stderr
 
 
+def test_the_runs_of_one_training_fetch_each_file_once(
+    tree: Path, s3: Any, private_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hf-stepped is one training in three formats (its state, its event file, its W&B run), each reading the
+    others' logs for its configuration: after the walk's first bytes, each file is fetched once, not once per run."""
+    from collections import Counter
+
+    from losscli.storage.filesystem import open_url
+
+    fs, endpoint = s3
+    url = f"s3://{BUCKET}/tree/hf-stepped"
+    used, _ = open_url(url, {"endpoint_url": endpoint, "key": "test", "secret": "test"})  # losscli's (cached) one
+    asked: Counter[str] = Counter()
+    real = used.cat_ranges
+
+    def counted(paths: list[str], *args: Any, **kwargs: Any) -> Any:
+        asked.update(paths)
+        return real(paths, *args, **kwargs)
+
+    monkeypatch.setattr(used, "cat_ranges", counted)
+    remote = _invoke(["classify", url, "-f", "jsonl", "-j", "1", *_options(endpoint)])
+    local = _invoke(["classify", str(tree / "hf-stepped"), "-f", "jsonl", "-j", "1"])
+    assert remote.stdout == local.stdout.replace(str(tree), f"s3://{BUCKET}/tree")
+    assert {json.loads(line)["format"] for line in remote.stdout.splitlines()} == {
+        "trainer_state",
+        "tensorboard",
+        "wandb_run",
+    }
+    logs = [p for p in asked if "tfevents" in p or p.endswith(".wandb")]
+    assert len(logs) == 2  # the event file and the W&B log
+    assert all(asked[p] == 2 for p in logs), asked  # the walk's first bytes, then the whole file once
+    assert max(asked.values()) <= 2, asked
+
+
 def test_storage_options_are_json_scalars_or_text() -> None:
     assert storage_options(["anon=true", "retries=3", "endpoint_url=http://127.0.0.1:9000", "token=a=b"]) == {
         "anon": True,
@@ -249,15 +283,22 @@ def test_storage_options_are_json_scalars_or_text() -> None:
         storage_options(["anon"])
 
 
-def test_a_missing_protocol_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("protocol", "package", "extra"),
+    [("s3", "s3fs", "s3"), ("gs", "gcsfs", "gcs"), ("gcs", "gcsfs", "gcs"), ("hf", "huggingface_hub", "hf")],
+)
+def test_a_missing_protocol_package_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, protocol: str, package: str, extra: str
+) -> None:
     import importlib
 
     registry = importlib.import_module("fsspec.registry")._registry  # the module (`fsspec.registry` is a mapping)
-    monkeypatch.delitem(registry, "s3", raising=False)
-    monkeypatch.setitem(sys.modules, "s3fs", None)
-    result = _invoke(["classify", "s3://bucket/runs"])
+    monkeypatch.delitem(registry, protocol, raising=False)
+    monkeypatch.setitem(sys.modules, package, None)
+    result = _invoke(["classify", f"{protocol}://bucket/runs"])
     assert result.exit_code == 2
-    assert result.stderr.strip().endswith("pip install 'losscli[s3]'")
+    assert result.stderr.startswith(f"Error: {protocol}://bucket/runs: reading {protocol}:// URLs needs a package")
+    assert result.stderr.strip().endswith(f"pip install 'losscli[{extra}]'")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -308,14 +349,19 @@ def test_a_run_needs_its_own_files_and_the_configuration_around_it_not_its_neigh
     """What a cluster worker fetches for each run: two W&B exports side by side need their own file each; a
     TensorBoard run inside a Trainer output folder needs its event file whole, the folder's configuration files and
     the first MiB of the W&B log beside it, not the W&B run's debug logs nor the checkpoints' other files."""
-    from losscli.storage.runs import RemoteSource
+    from losscli.storage.runs import RemoteGroup, RemoteSource
     from losscli.storage.sources import closed, find
 
     fs, endpoint = s3
     options = {"endpoint_url": endpoint, "key": "test", "secret": "test"}
     found = find([f"s3://{BUCKET}/tree"], storage_options=options, local_workers=False)
-    needed = {item.path: {n: end for n, _, end in item.needed} for item in found if isinstance(item, RemoteSource)}
+    items = [item for item in found if isinstance(item, (RemoteSource, RemoteGroup))]
     closed(found)
+    runs = [r for item in items for r in (item.sources if isinstance(item, RemoteGroup) else (item,))]
+    needed = {r.path: {n: end for n, _, end in r.needed} for r in runs}
+    # the three runs of sft-v1's training read each other's logs: one group, fetched together
+    [sft] = [g for g in items if isinstance(g, RemoteGroup) and g.sources[0].path.startswith("archive/sft-v1")]
+    assert {r.format for r in sft.sources} == {"trainer_state", "tensorboard", "wandb_run"}
     exports = [path for path in needed if path.startswith("wandb-exports/")]
     assert len(exports) == 2
     for path, other in zip(exports, reversed(exports)):

@@ -10,6 +10,10 @@ to `CLIMB` levels up, with its latest checkpoint, `runs/` and `wandb/`, matched 
 other runs' event files and `.wandb` logs, of which only the first bytes are read. `fetched` puts them in a
 private folder laid out as the tree, reads the run there, names the results by their URLs (`relabel`) and deletes
 the folder.
+
+The runs of one training (a Trainer output folder's state file, its TensorBoard log and its W&B run) each need the
+others' files to read their configuration: consecutive runs in the walk that would fetch the same file go together
+as one `RemoteGroup` (at most `GROUP` runs), fetched once into one private folder and read there one after another.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from losscli.storage.mirror import place, run_bytes, walk_bytes
 from losscli.storage.relabel import relabel, url_path
 
 R = TypeVar("R")
+GROUP = 16  # runs fetched together at most: a group is one task, and tasks are what runs in parallel
 # files beside a run that state its configuration: a Trainer's (and what marks its output folder), Lightning's
 # hparams.yaml, an MLflow experiment's meta.yaml
 _BESIDE = frozenset(TRAINING_FILES) | MARKERS | {"hparams.yaml", "meta.yaml"}
@@ -58,6 +63,13 @@ class RemoteSource:
         source = Source(self.format, url_path(_join(self.url, self.path)), files)
         base = self.url.rsplit("/", 1)[0] if self.base == ".." else _join(self.url, self.base)
         return source, url_path(base)
+
+
+@dataclass(frozen=True)
+class RemoteGroup:
+    """Consecutive runs under one URL whose reading fetches the same files (module docstring): plain data too."""
+
+    sources: tuple[RemoteSource, ...]
 
 
 def _join(url: str, rel: str) -> str:
@@ -104,7 +116,7 @@ def walk_url(
     read_options: ReadOptions | None = None,
     keep_mirror: bool = True,
     mirrors: list[Path] | None = None,
-) -> Iterator[Problem | RemoteSource]:
+) -> Iterator[Problem | RemoteSource | RemoteGroup]:
     """The runs under a listed URL and the problems met, in walk order (module docstring). `keep_mirror`: the
     sources may link from the walk's mirror (their readers run on this machine); the mirror's folder is then
     added to `mirrors`, for the caller to drop (`MIRRORS.drop`) once the runs are read, else dropped when the
@@ -131,15 +143,39 @@ def walk_url(
             yield Problem(f"{shown}: cannot be read ({why}); skipped", error=True)
         start = local / listing.named_file if listing.named_file else local
         frozen = tuple(sorted(options.items()))
+        group: list[RemoteSource] = []
+        shared: set[str] = set()  # the files the group's runs fetch
         for item in walk_local([start], options=walk, read_options=read_options):
             if isinstance(item, Problem):
+                yield from _grouped(group)
                 yield Problem(relabel(item.message, str(local), listing.url), item.error)
                 continue
             source, base = item
-            yield _remote(listing, local, source, base, frozen, str(local) if kept else None)
+            run = _remote(listing, local, source, base, frozen, str(local) if kept else None)
+            fetches = _fetched(run)
+            if len(group) == GROUP or not fetches & shared:
+                yield from _grouped(group)
+                shared = set()
+            group.append(run)
+            shared |= fetches
+        yield from _grouped(group)
     finally:
         if not kept:
             MIRRORS.drop(top)
+
+
+def _fetched(remote: RemoteSource) -> set[str]:
+    """The files reading `remote` fetches (more of them than the walk's mirror holds)."""
+    return {name for name, size, end in remote.needed if end > walk_bytes(name, size)}
+
+
+def _grouped(group: list[RemoteSource]) -> Iterator[RemoteSource | RemoteGroup]:
+    """The runs gathered so far, as one item (a single run stays a `RemoteSource`); `group` is emptied."""
+    if len(group) == 1:
+        yield group[0]
+    elif group:
+        yield RemoteGroup(tuple(group))
+    group.clear()
 
 
 def _remote(
@@ -223,29 +259,40 @@ def _copy(mirror: Path | None, name: str, size: int, end: int) -> Path | None:
 
 
 def fetched(
-    remote: RemoteSource, work: Callable[[Located], list[R]], failed: Callable[[Located, str], list[R]]
+    remote: RemoteSource | RemoteGroup,
+    work: Callable[[Located], list[R]],
+    failed: Callable[[Located, str], list[R]],
 ) -> list[R]:
-    """`work` on the run read from a private folder holding the files it needs, its results naming the URLs;
-    `failed(shown, message)` stands in when one of its own files cannot be fetched. The folder is deleted after."""
-    fs, root = open_url(remote.url, dict(remote.options))
+    """`work` on each run read from a private folder holding the files they need, the results naming the URLs;
+    `failed(shown, message)` stands in for a run one of whose own files cannot be fetched. The folder is deleted
+    after."""
+    runs = remote.sources if isinstance(remote, RemoteGroup) else (remote,)
+    first = runs[0]
+    fs, root = open_url(first.url, dict(first.options))
     top = Path(tempfile.mkdtemp(prefix="losscli-run-"))
     try:
         local = top / (posixpath.basename(root) or "root")
-        before = Path(remote.mirror) if remote.mirror else None
+        before = Path(first.mirror) if first.mirror else None
+        needed: dict[str, tuple[int, int]] = {}
+        for run in runs:
+            for name, size, end in run.needed:
+                needed[name] = (size, max(end, needed.get(name, (0, 0))[1]))
         wanted = [
             (_join(root, name), local / name, size, end, _copy(before, name, size, end))
-            for name, size, end in remote.needed
+            for name, (size, end) in sorted(needed.items())
         ]
         lost = place(fs, wanted)
-        own = {_join(root, f) for f in remote.files}
-        missing = [r for r in lost if r in own]
-        if missing:
-            url = remote.url + missing[0][len(root) :]
-            return failed(remote.shown(), f"{url}: cannot be read ({lost[missing[0]]})")
-        files = tuple(local / f for f in remote.files)
-        source = Source(remote.format, local / remote.path if remote.path else local, files)
-        base = local if not remote.base else (local.parent if remote.base == ".." else local / remote.base)
-        results = work((source, base))
-        return [relabel(r, str(local), remote.url) for r in results]
+        results: list[R] = []
+        for run in runs:
+            missing = [r for r in (_join(root, f) for f in run.files) if r in lost]
+            if missing:
+                url = run.url + missing[0][len(root) :]
+                results += failed(run.shown(), f"{url}: cannot be read ({lost[missing[0]]})")
+                continue
+            files = tuple(local / f for f in run.files)
+            source = Source(run.format, local / run.path if run.path else local, files)
+            base = local if not run.base else (local.parent if run.base == ".." else local / run.base)
+            results += [relabel(r, str(local), run.url) for r in work((source, base))]
+        return results
     finally:
         shutil.rmtree(top, ignore_errors=True)

@@ -17,10 +17,10 @@ from losscli.parsers.base import ReadOptions
 from losscli.storage import is_url, local_file_url
 
 if TYPE_CHECKING:
-    from losscli.storage.runs import RemoteSource
+    from losscli.storage.runs import RemoteGroup, RemoteSource
 
 R = TypeVar("R")
-Found = Union[Problem, Located, "RemoteSource"]
+Found = Union[Problem, Located, "RemoteSource", "RemoteGroup"]
 
 
 def find(
@@ -98,6 +98,14 @@ def on_source(item: Any, *, work: Callable[[Located], list[R]], failed: Callable
     return fetched(item, work, failed)
 
 
-def shown(item: Any) -> Located:
-    """A source found by `find` as its messages name it."""
-    return item if isinstance(item, tuple) else item.shown()
+def stopped(item: Any, exc: BaseException, failed: Callable[[Located, str], list[R]]) -> list[R]:
+    """What stands for each source of `item` when the process reading it stopped (`failed(shown, message)`)."""
+    why = f"the process reading it stopped ({type(exc).__name__})"
+    return [r for located in shown(item) for r in failed(located, f"{located[0].path}: {why}")]
+
+
+def shown(item: Any) -> list[Located]:
+    """Each source of an item found by `find` (a group of remote runs holds several) as messages name it."""
+    if isinstance(item, tuple):
+        return [item]
+    return [remote.shown() for remote in getattr(item, "sources", (item,))]
