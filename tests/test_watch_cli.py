@@ -48,7 +48,12 @@ def test_jsonl_events(samples: Path) -> None:
     assert {tuple(e)[:4] for e in events} == {("time", "run", "event", "verdict")}
     found = next(e for e in events if e["run"] == "hf-stepped" and e["event"] == "found")
     assert found["verdict"] == "stepped"
-    assert found["first_step"] == {"epoch": 1, "step": 20.0, "drop": 0.1567, "relative_drop": 0.0268}
+    assert found["first_step"] == {
+        "epoch": 1,
+        "step": 20.0,
+        "drop": pytest.approx(0.1567, abs=5e-4),  # the robust fit's, to its convergence
+        "relative_drop": pytest.approx(0.0268, abs=1e-4),
+    }
     # its eval loss rises from step 5, before the first stair: an eval rise, not memorization
     rise = next(e for e in events if e["run"] == "hf-stepped" and e["event"] == "finding" and e["kind"] == "eval_rise")
     assert rise["step"] == 5 and not any(e["event"] == "memorization" for e in events)
