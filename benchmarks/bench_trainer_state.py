@@ -141,7 +141,7 @@ def child(reader: str, path: Path) -> dict:
         import numpy  # noqa: F401
 
         import losscli
-        from losscli.parsers import trainer_output  # noqa: F401
+        from losscli.parsers import trainer_logs  # noqa: F401
     elif reader == "orjson":
         import orjson
     before = peak_mb()

@@ -64,6 +64,8 @@ class Found:
 
 @dataclass(frozen=True)
 class WalkOptions:
+    """What a walk takes: name patterns to include and exclude, hidden entries, and the formats asked for."""
+
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     include_hidden: bool = False

@@ -149,6 +149,8 @@ def resolve_codes(
 
 @dataclass(frozen=True)
 class _Block:
+    """What the restart rule keeps of one metric's points whose step falls back."""
+
     kept: np.ndarray  # indices into the block, in output order
     replaced: int
     repeated: int

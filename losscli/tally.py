@@ -55,6 +55,8 @@ class Training:
 
 @dataclass(frozen=True)
 class Counts:
+    """How many trainings a group holds, by verdict."""
+
     trainings: int = 0
     stepped: int = 0
     smooth: int = 0
@@ -81,6 +83,8 @@ class Counts:
 
 @dataclass(frozen=True)
 class Group:
+    """The trainings sharing one value of each key grouped by, and their verdicts."""
+
     values: tuple[Any, ...]  # one per key grouped by; None where unknown
     counts: Counts
     trainings: tuple[str, ...]

@@ -167,7 +167,7 @@ def test_the_start_of_an_event_file_states_what_the_whole_file_does() -> None:
 
 
 def test_wandb_hands_over_its_config_records_and_start_time() -> None:
-    from losscli.parsers.wandb.run_folder import head_config
+    from losscli.parsers.wandb.run_records import head_config
 
     run = load(ARCHIVE / "sft-v4" / "wandb")[0]
     kinds = {c.kind: c.values for c in run.configs}

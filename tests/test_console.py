@@ -23,7 +23,7 @@ from conftest import SAMPLE_LOGS
 import losscli
 from losscli.cli import app
 from losscli.frame import EPOCH, EVAL_LOSS, TRAIN_LOSS
-from losscli.parsers.console import ConsoleLines
+from losscli.parsers.console_lines import ConsoleLines
 from losscli.parsers.line_logs import LineBuffer, feed_file
 
 CONSOLE = SAMPLE_LOGS / "console"

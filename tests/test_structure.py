@@ -1,4 +1,5 @@
-"""The shape of the code: no import cycles anywhere in `losscli/`, and the readers' modules small.
+"""The shape of the code: no import cycles anywhere in `losscli/`, the readers' modules small, and a walk that loads
+only the readers of the formats it meets.
 
 Imports are read from the source (every `import` statement, also those inside functions, which is where the heavy
 ones are), so a cycle that only closes at run time is found too.
@@ -7,6 +8,8 @@ ones are), so a cycle that only closes at run time is found too.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "losscli"
@@ -100,3 +103,30 @@ def test_one_protobuf_wire_reader() -> None:
         if "& 0x7F) << shift" in p.read_text()
     ]
     assert walkers == ["parsers/protobuf_wire.py"]
+
+
+def test_reading_one_format_loads_no_other_formats_reader() -> None:
+    """Every format is offered each folder of a walk, so each format module is imported; their readers are not
+    (`losscli.parsers`): a first read in a fresh process pays for the reader it uses only."""
+    event_run = PACKAGE.parent / "sample_logs" / "findings" / "eval-leak" / "runs" / "eval-leak"
+    others = [
+        "losscli.parsers.trainer_logs",
+        "losscli.parsers.console_lines",
+        "losscli.parsers.console_steps",
+        "losscli.parsers.wandb.run_records",
+        "losscli.parsers.wandb.transaction_log",
+        "losscli.parsers.mlflow.run_data",
+        "losscli.parsers.csv_columns",
+        "losscli.parsers.partial_json",
+    ]
+    script = (
+        "import sys, losscli\n"
+        f"runs = losscli.load({str(event_run)!r})\n"
+        "assert runs and runs[0].format == 'tensorboard', runs\n"
+        f"print(sorted(m for m in {others!r} if m in sys.modules))\n"
+        "print('losscli.parsers.tensorboard.decode' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    loaded, used = out.stdout.split("\n")[:2]
+    assert used == "True"  # the reader of the format met was loaded
+    assert loaded == "[]"

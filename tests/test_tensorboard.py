@@ -923,7 +923,8 @@ def test_real_file_with_only_the_end_of_training_summary() -> None:
 
 @pytest.mark.parametrize("name", ["hf-stepped", "hf-smooth"])
 def test_hf_trainer_tensorboard_matches_its_trainer_state(name: str) -> None:
-    from losscli.parsers.trainer_output import TrainerOutput, read_trainer_output
+    from losscli.parsers.trainer_logs import read_trainer_output
+    from losscli.parsers.trainer_output import TrainerOutput
 
     root = ROOT / "sample_logs" / name
     runs = [p for p in (root / "runs").iterdir() if p.is_dir()]

@@ -161,7 +161,7 @@ def test_read_in_pieces_or_whole_the_run_is_the_same(
                 def refuse(*args, **kwargs):
                     raise json_pieces.NotInPieces("test")
 
-                patch.setattr("losscli.parsers.trainer_output.load_in_pieces", refuse)
+                patch.setattr("losscli.parsers.trainer_logs.load_in_pieces", refuse)
             [run] = losscli.load(path.parent)
         runs[how] = (rows(run.columns()), run.meta, run.warnings, run.notes)
     assert runs["pieces"] == runs["one piece"] == runs["whole"]
@@ -190,7 +190,7 @@ def test_a_big_state_file_is_read_in_pieces(tmp_path: Path, monkeypatch: pytest.
         return original(raw, member=member, take=counted, piece=piece)
 
     monkeypatch.setattr(json_pieces, "PIECE", 4096)
-    monkeypatch.setattr("losscli.parsers.trainer_output.load_in_pieces", counting)
+    monkeypatch.setattr("losscli.parsers.trainer_logs.load_in_pieces", counting)
     [run] = losscli.load(path.parent)
     assert len(taken) > 20 and sum(taken) == len(entries)
     assert run.metric(TRAIN_LOSS)["value"].tolist() == [2 - s / 1000 for s in range(1, 2001)]

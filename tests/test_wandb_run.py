@@ -22,9 +22,10 @@ from losscli.errors import ParseError
 from losscli.frame import EPOCH, EVAL_LOSS, GRAD_NORM, LEARNING_RATE, TRAIN_LOSS
 from losscli.parsers import protobuf_wire
 from losscli.parsers.base import ReadOptions, Source
-from losscli.parsers.trainer_output import read_trainer_output
+from losscli.parsers.trainer_logs import read_trainer_output
 from losscli.parsers.wandb import transaction_log as log
-from losscli.parsers.wandb.run_folder import WandbRunFormat, read_wandb_file
+from losscli.parsers.wandb.run_folder import WandbRunFormat
+from losscli.parsers.wandb.run_records import read_wandb_file
 
 DATA = Path(__file__).parent / "data" / "wandb"
 SAMPLES = Path(__file__).parent.parent / "sample_logs"

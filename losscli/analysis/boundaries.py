@@ -23,6 +23,8 @@ MAX_BOUNDARIES = 10_000  # safety: more epoch boundaries than any run has; the e
 
 @dataclass(frozen=True)
 class Boundaries:
+    """Where a run's epochs end, and what says so (`source`): the steps every boundary is measured at."""
+
     steps: np.ndarray  # boundary k (1-based) at steps[k - 1]
     source: str
     steps_per_epoch: float

@@ -21,6 +21,8 @@ from losscli.verdicts import INCONCLUSIVE, SMOOTH, STEPPED
 
 @dataclass(frozen=True)
 class Decision:
+    """The verdict and the boundaries that carry it, as the step rule decided them from the measurements."""
+
     verdict: str
     boundaries: tuple[Boundary, ...] = ()
     score: float = 0.0

@@ -25,6 +25,9 @@ from losscli.analysis.settings import Settings
 
 @dataclass(frozen=True)
 class LevelModel:
+    """A staircase fitted to the whole run (one level per epoch), for runs logged too sparsely to measure each boundary
+    alone."""
+
     drops: list[Measurement]
     advantage: float  # how much better the staircase explains the points than a smooth curve (BIC units)
 

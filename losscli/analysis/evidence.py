@@ -53,6 +53,8 @@ class View:
 
 @dataclass(frozen=True)
 class Measurement:
+    """One boundary's drop and how strongly the points show it: the evidence a verdict is given with."""
+
     at: float  # the boundary's step
     before: float
     after: float

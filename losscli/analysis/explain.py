@@ -17,6 +17,8 @@ from losscli.verdicts import STEPPED
 
 @dataclass(frozen=True)
 class Explanation:
+    """Why the verdict is what it is, in words for a person: the reason, notes and warnings of a result."""
+
     reason: str
     notes: tuple[str, ...]
     warnings: tuple[str, ...]

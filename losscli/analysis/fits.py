@@ -38,6 +38,8 @@ class Trend:
 
 @dataclass(frozen=True)
 class StepFit:
+    """Two local trends fitted on either side of a point: the jump between them and its standard error."""
+
     before: float  # level of the left side at the evaluation point
     after: float  # level of the right side at the evaluation point
     change: float  # after - before
@@ -52,6 +54,8 @@ class StepFit:
 
 @dataclass(frozen=True)
 class RobustFit:
+    """A Huber-weighted least-squares fit, its covariance widened for correlated residuals."""
+
     coef: np.ndarray
     cov: np.ndarray
     sigma: float

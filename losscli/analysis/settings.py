@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Settings:
+    """Every threshold the analysis decides with, in one place (`benchmarks/evaluate.py` prints the table behind each
+    default)."""
+
     # --- A boundary steps when its drop passes all of these -------------------------------------------------
     min_t: float = 4.0  # the drop is this many of its own standard errors (it is not chance)
     min_z: float = 1.0  # ... and at least this many times the noise of single points (it is visible)

@@ -295,7 +295,7 @@ def _read_events(path: str, size: int, mtime: int) -> tuple[list[ConfigSource], 
 
 @lru_cache(maxsize=512)
 def _read_wandb(path: str, size: int, mtime: int) -> tuple[tuple[ConfigSource, ...], str | None]:
-    from losscli.parsers.wandb.run_folder import head_config
+    from losscli.parsers.wandb.run_records import head_config
 
     try:
         return tuple(head_config(Path(path))), None

@@ -81,6 +81,8 @@ _HF_MODEL_KEYS = ("model_type", "architectures")  # a Hugging Face model config 
 
 @dataclass(frozen=True)
 class Statement:
+    """One fact about a training (its model, epochs, ...) as one field of one config file states it."""
+
     fact: str
     value: Any
     field: str  # the field of the source that states it

@@ -30,6 +30,8 @@ _SECRET = re.compile(r"(^token|api_?key|secret(_key)?|password|passwd|access_tok
 
 @dataclass(frozen=True)
 class Stated:
+    """A fact as a ranked source states it, kept to tell agreeing sources from conflicting ones."""
+
     fact: str
     value: Any
     where: str  # file (and field)

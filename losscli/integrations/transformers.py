@@ -7,7 +7,7 @@
     trainer.train()
 
 At each log and each epoch end the callback judges the Trainer's own `state.log_history` (no files: the history
-becomes a run exactly as a `trainer_state.json` does, `parsers.trainer_output.state_run`), logs `losscli/score`
+becomes a run exactly as a `trainer_state.json` does, `parsers.trainer_logs.state_run`), logs `losscli/score`
 and `losscli/verdict` (1 stepped, 0 smooth, -1 inconclusive) through the Trainer's loggers (TensorBoard, W&B,
 ...: `trainer.log`, so it needs the `trainer`; without it the values only reach loggers added after the callback),
 and warns once (`StaircaseWarning`), with the reason, when the run becomes stepped.
@@ -136,7 +136,7 @@ class StaircaseCallback(TrainerCallback):
 
     def _run(self, args: TrainingArguments, state: TrainerState) -> Run:
         from losscli.log_checks import check_run
-        from losscli.parsers.trainer_output import STATE_FIELDS, state_run
+        from losscli.parsers.trainer_logs import STATE_FIELDS, state_run
 
         history = [e for e in state.log_history if not (isinstance(e, dict) and SCORE_KEY in e)]  # not ours
         fields = {k: getattr(state, k, None) for k in STATE_FIELDS}

@@ -5,8 +5,10 @@ Formats with several modules have a sub-package (`tensorboard/`, `wandb/`, `mlfl
 sniffer). Which column is which metric (`losscli.metric_names`) and how re-logged steps are resolved
 (`losscli.restarts`) are one rule each for every format.
 
-Format modules import only the standard library at top level (heavy readers load inside `read`), so finding runs
-stays cheap. Order matters: folder formats are asked in this order, and the first claim of an entry wins.
+A format module holds what finds its runs (its claims); what reads a run is imported inside `read` (`trainer_logs`,
+`console_lines`, `wandb.run_records`, ...), so that a walk loads only the readers of the formats it meets: the
+first read in a process does not pay for a dozen readers it does not use. Order matters: folder formats are asked
+in this order, and the first claim of an entry wins.
 """
 
 from __future__ import annotations

@@ -32,6 +32,8 @@ _EXPLICIT = ("step", "global_step")
 
 @dataclass(frozen=True)
 class Entry:
+    """One dict the Trainer printed: a train or an evaluation log call, without its step."""
+
     kind: str  # TRAIN or EVAL
     values: dict[str, float | None]
 

@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING
 from losscli.errors import ParseError
 from losscli.frame import Run
 from losscli.parsers.base import Format, LineParser, ReadOptions, Source
-from losscli.parsers.epoch_index import index_progress
 from losscli.parsers.text_tables import header_fields
 
 if TYPE_CHECKING:
-    from losscli.parsers.text_tables import Table, TableRows
+    from losscli.parsers.csv_columns import Table, TableRows
 
 _VERSION_DIR = re.compile(r"^version_\d+$")
 _INDEX = ("step", "epoch")
@@ -60,7 +59,7 @@ def _keep(header: list[str]) -> list[str]:
 
 def read_lightning_csv(path: Path) -> Run:
     """Read one `metrics.csv` into a run (module docstring)."""
-    from losscli.parsers.text_tables import read_table
+    from losscli.parsers.csv_columns import read_table
 
     return lightning_run(path, read_table(path, keep=_keep))
 
@@ -74,7 +73,7 @@ class LightningLines:
         self.rows: TableRows | None = None
 
     def feed(self, lines: list[str]) -> None:
-        from losscli.parsers.text_tables import TableRows
+        from losscli.parsers.csv_columns import TableRows
 
         if self.rows is None and lines:
             self.rows = TableRows.from_lines(self.path, lines[0], _keep)
@@ -94,6 +93,7 @@ def lightning_run(path: Path, table: Table) -> Run:
 
     from losscli.frame import make_columns
     from losscli.metric_names import name_metrics, unread_note
+    from losscli.parsers.epoch_index import index_progress
     from losscli.restarts import resolve_restarts, restart_messages, restart_meta
 
     if not table.rows:

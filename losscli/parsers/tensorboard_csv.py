@@ -18,7 +18,6 @@ from losscli.errors import ParseError
 from losscli.frame import Run, columns_from_records
 from losscli.metric_names import name_metrics
 from losscli.parsers.base import Format, ReadOptions, Source, read_text
-from losscli.parsers.partial_json import load_json
 from losscli.parsers.text_tables import header_fields
 from losscli.restarts import resolve_restarts, restart_messages, restart_meta
 
@@ -87,6 +86,8 @@ def _rows(path: Path, warnings: list[str]) -> list[list[Any]]:
     """The file's rows: a JSON list of lists (the complete ones of a file cut off), or the CSV's rows under its
     header."""
     if path.name.endswith(".json"):
+        from losscli.parsers.partial_json import load_json
+
         try:
             data, cut = load_json(read_text(path))
         except json.JSONDecodeError as exc:

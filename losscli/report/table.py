@@ -63,6 +63,8 @@ GAP = "  "
 
 @dataclass(frozen=True)
 class _Layout:
+    """Which columns fit on the terminal, how wide, and which go on lines of their own."""
+
     columns: tuple[str, ...]  # shown in the row, in COLUMNS order
     widths: dict[str, int]
     below: tuple[str, ...] = ()  # shown on lines of their own under the row: the reason, eval, findings, cause

@@ -31,7 +31,7 @@ from losscli.config.files import CLIMB, FROM_CHECKPOINT, MARKERS, TRAINING_FILES
 from losscli.discover import Located, Problem, WalkOptions
 from losscli.discover import walk as walk_local
 from losscli.parsers.base import ReadOptions, Source
-from losscli.parsers.trainer_output import checkpoint_step
+from losscli.parsers.checkpoints import checkpoint_step
 from losscli.storage.filesystem import open_url
 from losscli.storage.listing import Listing, list_tree
 from losscli.storage.mirror import place, run_bytes, walk_bytes

@@ -53,6 +53,8 @@ class Look:
 
 @dataclass
 class _Tracked:
+    """One followed source: its follower, and what has been told about its runs."""
+
     follower: Follower
     root: Path
     histories: dict[str, RunHistory] = field(default_factory=dict)

@@ -15,6 +15,8 @@ from losscli.analysis.values import Usable
 
 @dataclass(frozen=True)
 class Context:
+    """What every finding rule reads of one run, measured once: its curves, boundaries and evaluations."""
+
     train: Usable
     eval_points: Usable | None
     eval: EvalFinding | None

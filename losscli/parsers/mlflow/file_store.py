@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from losscli.frame import Run
 from losscli.parsers.base import HEAD_BYTES, FolderClaim, Format, ReadOptions, Source
-from losscli.parsers.mlflow.run_data import STATUS, Point, RunData, make_run
+
+if TYPE_CHECKING:
+    from losscli.parsers.mlflow.run_data import Point
 
 META = "meta.yaml"
 METRICS = "metrics"
@@ -51,6 +53,8 @@ class MlflowFileStore(Format):
 
 def read_run_folder(folder: Path) -> Run:
     """One run folder (module docstring)."""
+    from losscli.parsers.mlflow.run_data import STATUS, RunData, make_run
+
     data = RunData(folder.name)
     info = _yaml(folder / META, data.warnings)
     data.run_id = str(info.get("run_id") or info.get("run_uuid") or folder.name)

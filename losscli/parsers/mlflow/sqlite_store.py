@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 from losscli.errors import ParseError
 from losscli.frame import Run
 from losscli.parsers.base import Format, ReadOptions, Source
-from losscli.parsers.mlflow.run_data import Point, RunData, make_run
 
 if TYPE_CHECKING:
     import sqlite3
+
+    from losscli.parsers.mlflow.run_data import Point, RunData
 
 DEFAULT_NAME = "mlflow.db"
 MAGIC = b"SQLite format 3\x00"
@@ -72,6 +73,8 @@ def read_database(path: Path) -> list[Run]:
     """Every run of the database, oldest first (module docstring)."""
     import sqlite3
 
+    from losscli.parsers.mlflow.run_data import make_run
+
     try:
         with open(path, "rb") as handle:
             if handle.read(len(MAGIC)) != MAGIC:
@@ -94,6 +97,8 @@ def read_database(path: Path) -> list[Run]:
 
 
 def _read_runs(conn: sqlite3.Connection) -> list[RunData]:
+    from losscli.parsers.mlflow.run_data import RunData
+
     experiments = {
         row[0]: (row[1], row[2]) for row in conn.execute("SELECT experiment_id, name, lifecycle_stage FROM experiments")
     }

@@ -38,6 +38,8 @@ _MAX_STEP_BYTES = 8
 
 @dataclass(frozen=True)
 class Template:
+    """The fixed byte layout of one tag's scalar records, so that a run of them is decoded as an array."""
+
     tag: str
     step_bytes: int  # 0: no step field (step 0)
     value_at: int

@@ -1,6 +1,7 @@
 """Weights & Biases logs, read without the wandb package, in the order the data flows:
 
-- `run_folder`: local run folders (`wandb/run-*/`, `wandb/offline-run-*/`), read from their transaction log;
+- `run_folder`: local run folders (`wandb/run-*/`, `wandb/offline-run-*/`), which folders and files are runs;
+- `run_records`: a run folder's transaction log folded into a run;
 - `transaction_log`: the `.wandb` file's block log and the few protobuf records needed from it;
 - `exports`: files saved from W&B (chart CSVs and `run.history()` tables) and how they are recognised;
 - `export_tables`: such a file loaded into a table (CSV, JSON, JSONL, Parquet), a wide one for the columns read;

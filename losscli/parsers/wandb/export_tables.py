@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from losscli.errors import ParseError
 from losscli.metric_names import WIDE_TABLE, columns_to_read, needed_column
 from losscli.parsers.base import read_text
-from losscli.parsers.partial_json import load_json
 from losscli.parsers.text_tables import header_fields
 
 if TYPE_CHECKING:
@@ -190,6 +189,8 @@ def _int_like(keys: list[str]) -> bool:
 def _read_json(path: Path) -> tuple[pd.DataFrame, list[str]]:
     """pandas `to_json` in any orient but `values`, or a plain list of row objects; a file cut off keeps its
     complete rows (`partial_json`)."""
+    from losscli.parsers.partial_json import load_json
+
     try:
         data, cut = load_json(read_text(path))
     except json.JSONDecodeError as exc:

@@ -42,6 +42,8 @@ TIMESTAMP = "_timestamp"
 
 @dataclass
 class HistoryResult:
+    """A W&B history table mapped onto the frame, with what the mapping decided and skipped."""
+
     frame: pd.DataFrame
     step_key: str  # the column the steps came from, or "" for the row number
     skipped_rows: int = 0  # rows without a step

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class _EventFile:
+    """One event file being followed: the scalars read from it so far and what went wrong."""
+
     file: AppendedFile
     parts: list[FileScalars] = field(default_factory=list)
     plugins: dict[str, str] = field(default_factory=dict)

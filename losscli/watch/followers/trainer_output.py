@@ -22,7 +22,7 @@ from losscli.watch.growing import Change, Signature, WholeFile
 if TYPE_CHECKING:
     from losscli.frame import Run
     from losscli.parsers.trainer_history import History
-    from losscli.parsers.trainer_output import TrainerLogLines
+    from losscli.parsers.trainer_logs import TrainerLogLines
 
 Parsed = tuple["History", dict[str, Any]]
 
@@ -58,7 +58,7 @@ class TrainerOutput(Follower):
             changed |= change is Change.REPLACED
         if not changed:
             return False
-        from losscli.parsers.trainer_output import read_trainer_output
+        from losscli.parsers.trainer_logs import read_trainer_output
 
         source = Source(self.source.format, self.source.path, tuple(self.present))
         try:
@@ -75,7 +75,7 @@ class TrainerOutput(Follower):
         return True
 
     def _parse(self, path: Path) -> Parsed:
-        from losscli.parsers.trainer_output import parse_trainer_state
+        from losscli.parsers.trainer_logs import parse_trainer_state
 
         if path.name.endswith(".jsonl"):
             lines = self.logs[path]
@@ -108,6 +108,6 @@ class TrainerOutput(Follower):
 
 
 def _log_lines(path: Path) -> AppendedLines[TrainerLogLines]:
-    from losscli.parsers.trainer_output import TrainerLogLines
+    from losscli.parsers.trainer_logs import TrainerLogLines
 
     return AppendedLines(path, lambda: TrainerLogLines(path), TrainerLogLines.feed)

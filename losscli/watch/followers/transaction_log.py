@@ -1,7 +1,7 @@
 """W&B run folders as they are written: the `.wandb` transaction log scanned from where the last look stopped.
 
 Each look scans the chunks appended since the last (`parsers.wandb.transaction_log.scan_log(start=...)`) and folds
-their records into what the file has said so far (`parsers.wandb.run_folder.Folded`); a record whose chunks are
+their records into what the file has said so far (`parsers.wandb.run_records.Folded`); a record whose chunks are
 not all written yet, or a last chunk that does not check yet, is read whole at a later look. The run is made as
 `read_wandb_file` makes it.
 """
@@ -18,7 +18,7 @@ from losscli.watch.growing import AppendedFile, Change
 
 if TYPE_CHECKING:
     from losscli.frame import Run
-    from losscli.parsers.wandb.run_folder import Folded
+    from losscli.parsers.wandb.run_records import Folded
 
 _HEADER = 7  # a file shorter than its header is still being created
 
@@ -34,7 +34,7 @@ class TransactionLog(Follower):
 
     def look(self) -> bool:
         from losscli.parsers.wandb import transaction_log as log
-        from losscli.parsers.wandb.run_folder import Folded
+        from losscli.parsers.wandb.run_records import Folded
 
         change = self.file.look()
         if change is Change.REPLACED:
@@ -69,7 +69,7 @@ class TransactionLog(Follower):
         return self.error is not None or (self.folded is not None and self.folded.records > 0)
 
     def runs(self) -> list[Run]:
-        from losscli.parsers.wandb.run_folder import wandb_run
+        from losscli.parsers.wandb.run_records import wandb_run
 
         if self.error is not None:
             raise self.error
